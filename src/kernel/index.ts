@@ -1,0 +1,20 @@
+/** The simulated kernel's public surface. */
+export * from "./clock.ts";
+export * from "./dev.ts";
+export { createTun, TunDevice } from "./devices/tun.ts";
+export { DummyDevice } from "./devices/dummy.ts";
+export { LoopbackDevice } from "./devices/loopback.ts";
+export { VethDevice } from "./devices/veth.ts";
+export { randomEtherAddr } from "./devices/common.ts";
+export * from "./errno.ts";
+export * from "./kernel.ts";
+export * from "./namespaces.ts";
+export * from "./netdev.ts";
+export * from "./netns.ts";
+export * from "./notifier.ts";
+export * from "./random.ts";
+export type * from "./rtnl-ops.ts";
+export * from "./skb.ts";
+export * from "./slots.ts";
+export { bootKernel } from "./boot.ts";
+export * from "./netfilter/hooks.ts";
