@@ -8,10 +8,12 @@ import { dummyLinkOps } from "./devices/dummy.ts";
 import { loopbackPernet } from "./devices/loopback.ts";
 import { vethLinkOps } from "./devices/veth.ts";
 import { Kernel, type KernelOptions } from "./kernel.ts";
+import { rtnlInit } from "./rtnetlink.ts";
 
 /** A kernel with lo, veth and dummy; add protocol stacks and drivers with their init functions. */
 export function bootKernel(options: KernelOptions = {}): Kernel {
   const kernel = new Kernel(options);
+  rtnlInit(kernel);
   kernel.registerPernet(loopbackPernet);
   kernel.registerLinkKind(vethLinkOps(kernel));
   kernel.registerLinkKind(dummyLinkOps(kernel));

@@ -159,7 +159,7 @@ export function devSetAllmulti(dev: NetDevice, inc: number): void {
 export function devSetMtu(dev: NetDevice, mtu: number): void {
   if (mtu === dev.mtu) return;
   if (mtu < dev.minMtu) fail("EINVAL", "mtu less than device minimum");
-  if (mtu > dev.maxMtu) fail("EINVAL", "mtu greater than device maximum");
+  if (dev.maxMtu > 0 && mtu > dev.maxMtu) fail("EINVAL", "mtu greater than device maximum");
   callNetdevNotifiers(dev, NetdevEvent.PRECHANGEMTU, { info: mtu });
   const old = dev.mtu;
   dev.ndoChangeMtu(mtu);
@@ -216,6 +216,7 @@ export function devChangeNetNamespace(dev: NetDevice, target: NetNamespace, newN
 export function netifCarrierOn(dev: NetDevice): void {
   if (dev.carrier) return;
   dev.carrier = true;
+  if (dev.registered) dev.carrierChanges++;
   if (dev.registered) linkwatchFireEvent(dev);
 }
 
@@ -223,6 +224,7 @@ export function netifCarrierOn(dev: NetDevice): void {
 export function netifCarrierOff(dev: NetDevice): void {
   if (!dev.carrier) return;
   dev.carrier = false;
+  if (dev.registered) dev.carrierChanges++;
   if (dev.registered) linkwatchFireEvent(dev);
 }
 

@@ -27,9 +27,14 @@ export const Errno = {
   ENFILE: 23,
   EMFILE: 24,
   ENOSPC: 28,
+  EMLINK: 31,
   ERANGE: 34,
   ENAMETOOLONG: 36,
+  ENONET: 64,
+  EPROTO: 71,
+  EDESTADDRREQ: 89,
   EMSGSIZE: 90,
+  ENOPROTOOPT: 92,
   EPROTONOSUPPORT: 93,
   EOPNOTSUPP: 95,
   EAFNOSUPPORT: 97,
@@ -43,6 +48,7 @@ export const Errno = {
   ECONNREFUSED: 111,
   EHOSTDOWN: 112,
   EHOSTUNREACH: 113,
+  EREMOTEIO: 121,
   ENOTSUPP: 524,
 } as const;
 
@@ -72,9 +78,14 @@ const STRERROR: Readonly<Record<number, string>> = {
   23: "Too many open files in system",
   24: "Too many open files",
   28: "No space left on device",
+  31: "Too many links",
   34: "Numerical result out of range",
   36: "File name too long",
+  64: "Machine is not on the network",
+  71: "Protocol error",
+  89: "Destination address required",
   90: "Message too long",
+  92: "Protocol not available",
   93: "Protocol not supported",
   95: "Operation not supported",
   97: "Address family not supported by protocol",
@@ -88,6 +99,7 @@ const STRERROR: Readonly<Record<number, string>> = {
   111: "Connection refused",
   112: "Host is down",
   113: "No route to host",
+  121: "Remote I/O error",
 };
 
 /** glibc's strerror() text for an errno number ("Unknown error 524" for kernel-internal ones). */

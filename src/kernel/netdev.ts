@@ -190,6 +190,8 @@ export class NetDevice {
   flags: number = IFF.BROADCAST | IFF.MULTICAST;
   /** Whether the carrier is on (netif_carrier_ok). */
   carrier = true;
+  /** Carrier transitions while registered (carrier_up_count + carrier_down_count: IFLA_CARRIER_CHANGES). */
+  carrierChanges = 0;
   /** Whether the device is dormant (netif_dormant). */
   dormant = false;
   /** RFC 2863 state, set by linkwatch; reported as DOWN while the device is not up. */

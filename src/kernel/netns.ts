@@ -17,6 +17,25 @@ export interface PacketTap {
   readonly deliver: (skb: SkBuff, dir: TapDirection) => void;
 }
 
+/**
+ * The sysctl values of a namespace: a plain map whose writes also run the registered handlers,
+ * as a proc_handler does (writing net.ipv4.ip_forward changes every device's forwarding).
+ */
+export class SysctlMap extends Map<string, string> {
+  #handlers: ((key: string, value: string) => void)[] = [];
+
+  /** Registers a handler run after every write (it filters the keys it cares about). */
+  onWrite(fn: (key: string, value: string) => void): void {
+    this.#handlers.push(fn);
+  }
+
+  override set(key: string, value: string): this {
+    super.set(key, value);
+    for (const h of this.#handlers) h(key, value);
+    return this;
+  }
+}
+
 /** A network namespace. */
 export class NetNamespace {
   /** The kernel this namespace belongs to. */
@@ -32,7 +51,7 @@ export class NetNamespace {
   /** net->ifindex: the last ifindex handed out by dev_new_index. */
   ifindexCounter = 0;
   /** sysctl values under net.* for this namespace, keyed by dotted name. */
-  readonly sysctl = new Map<string, string>();
+  readonly sysctl = new SysctlMap();
   /** Packet taps (AF_PACKET sockets). */
   readonly taps = new Set<PacketTap>();
   /** Per-namespace state of protocol subsystems. */

@@ -20,6 +20,8 @@ export class TunDevice extends NetDevice {
     this.carrier = false;
     this.qdisc = "pfifo_fast";
     this.txqlen = 500;
+    this.tsoMaxSize = 65536;
+    if (mode === "tap") this.maxMtu = 65521;
     if (mode === "tun") {
       this.type = ARPHRD.NONE;
       this.flags = IFF.POINTOPOINT | IFF.NOARP | IFF.MULTICAST;
@@ -31,7 +33,7 @@ export class TunDevice extends NetDevice {
 
   /** tun has rtnl_link_ops in Linux, but `ip -d link` shows "tun" with its own data. */
   override linkInfo(): { kind: string; data: Record<string, string | number | boolean> } {
-    return { kind: "tun", data: { type: this.mode, pi: false, vnet_hdr: false, persist: true } };
+    return { kind: "tun", data: { type: this.mode, pi: false, vnet_hdr: false, multi_queue: false, persist: true } };
   }
 }
 

@@ -88,6 +88,9 @@ export function createVethPair(net: NetNamespace, attrs: NewLinkAttrs, kernel: K
     unregisterNetdevice(peer);
     throw e;
   }
+  // veth_newlink turns the carrier off after registering each end: one counted transition each.
+  peer.carrierChanges++;
+  dev.carrierChanges++;
   return dev;
 }
 
