@@ -73,9 +73,12 @@ test("src/ folders import each other only in the allowed direction, through inde
       if (!target.startsWith(src + sep)) continue;
       const to = folderOf(target);
       if (to === from) continue;
-      if (!allowed.includes(to)) problems.push(`${relative(root, file)} imports ${to}/ (not allowed for ${from}/)`);
+      if (!allowed.includes(to))
+        problems.push(`${relative(root, file)} imports ${to}/ (not allowed for ${from}/)`);
       else if (relative(join(src, to), target) !== "index.ts") {
-        problems.push(`${relative(root, file)} imports ${relative(root, target)} instead of src/${to}/index.ts`);
+        problems.push(
+          `${relative(root, file)} imports ${relative(root, target)} instead of src/${to}/index.ts`,
+        );
       }
     }
   }

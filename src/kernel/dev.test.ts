@@ -32,7 +32,11 @@ function vethPair() {
   const ext = netnsAdd(k, "ext");
   const veth = k.linkKinds.get("veth")!;
   // As the oracle scenarios do: create both ends here, then move the peer (ext0=2, eth0=3).
-  const eth0 = veth.newLink(k.initNet, { name: "eth0", address: 0x020000000002, peer: { name: "ext0", address: 0x020000000001 } });
+  const eth0 = veth.newLink(k.initNet, {
+    name: "eth0",
+    address: 0x020000000002,
+    peer: { name: "ext0", address: 0x020000000001 },
+  });
   const ext0 = k.initNet.dev("ext0")!;
   devChangeNetNamespace(ext0, ext);
   return { k, ext, eth0, ext0 };
@@ -57,7 +61,9 @@ test("a veth whose peer has the same ifindex in another namespace reports DOWN, 
   // default_operstate compares ifindex with iflink, which ignores namespaces (a Linux quirk).
   const k = bootKernel();
   const ext = netnsAdd(k, "ext");
-  const eth0 = k.linkKinds.get("veth")!.newLink(k.initNet, { name: "eth0", peer: { name: "ext0", netns: ext } });
+  const eth0 = k.linkKinds
+    .get("veth")!
+    .newLink(k.initNet, { name: "eth0", peer: { name: "ext0", netns: ext } });
   devOpen(eth0);
   k.loop.settle();
   assert.equal(eth0.ifindex, ext.dev("ext0")!.ifindex);
@@ -113,11 +119,18 @@ test("an rx_handler sees frames before the protocol handlers and can consume the
   devOpen(eth0);
   devOpen(ext0);
   let handled = 0;
-  netdevRxHandlerRegister(ext0, () => {
-    handled++;
-    return RxHandlerResult.CONSUMED;
-  }, null);
-  assert.throws(() => netdevRxHandlerRegister(ext0, () => RxHandlerResult.PASS, null), (e: unknown) => e instanceof KernelError && e.code === "EBUSY");
+  netdevRxHandlerRegister(
+    ext0,
+    () => {
+      handled++;
+      return RxHandlerResult.CONSUMED;
+    },
+    null,
+  );
+  assert.throws(
+    () => netdevRxHandlerRegister(ext0, () => RxHandlerResult.PASS, null),
+    (e: unknown) => e instanceof KernelError && e.code === "EBUSY",
+  );
   devQueueXmit(allocSkb(frame(0x020000000001, 0x020000000002, 0x88b5), eth0));
   k.loop.runUntil(NSEC_PER_MSEC);
   assert.equal(handled, 1);
@@ -139,10 +152,17 @@ test("moving a device keeps its ifindex when free and raises UNREGISTER/REGISTER
 test("MTU bounds and missing ndo_set_mac_address give the kernel's errors", () => {
   const k = bootKernel();
   const d = k.linkKinds.get("veth")!.newLink(k.initNet, { name: "v0", peer: { name: "v1" } });
-  assert.throws(() => devSetMtu(d, 67), (e: unknown) => e instanceof KernelError && e.code === "EINVAL" && e.extack === "mtu less than device minimum");
+  assert.throws(
+    () => devSetMtu(d, 67),
+    (e: unknown) =>
+      e instanceof KernelError && e.code === "EINVAL" && e.extack === "mtu less than device minimum",
+  );
   devSetMtu(d, 9000);
   assert.equal(d.mtu, 9000);
-  assert.throws(() => devSetMacAddress(k.initNet.loopback, 1), (e: unknown) => e instanceof KernelError && e.code === "EOPNOTSUPP");
+  assert.throws(
+    () => devSetMacAddress(k.initNet.loopback, 1),
+    (e: unknown) => e instanceof KernelError && e.code === "EOPNOTSUPP",
+  );
 });
 
 test("deleting a namespace removes its devices and the veth peer elsewhere", () => {

@@ -6,7 +6,15 @@
 import { NSEC_PER_USEC } from "./clock.ts";
 import { fail } from "./errno.ts";
 import type { Kernel } from "./kernel.ts";
-import { IFF, IFF_USER_CHANGEABLE, type NetDevice, NetdevTx, type NetdevTxValue, OperState, RxHandlerResult } from "./netdev.ts";
+import {
+  IFF,
+  IFF_USER_CHANGEABLE,
+  type NetDevice,
+  NetdevTx,
+  type NetdevTxValue,
+  OperState,
+  RxHandlerResult,
+} from "./netdev.ts";
 import type { NetNamespace } from "./netns.ts";
 import { NetdevEvent, type NetdevEventName } from "./notifier.ts";
 import { PacketType, type SkBuff, scrubSkb } from "./skb.ts";
@@ -20,7 +28,11 @@ const VLAN_HLEN = 4;
 const IFNAMSIZ = 16;
 
 /** Raises a netdev notifier event. */
-export function callNetdevNotifiers(dev: NetDevice, event: NetdevEventName, extra: { moving?: boolean; info?: unknown } = {}): void {
+export function callNetdevNotifiers(
+  dev: NetDevice,
+  event: NetdevEventName,
+  extra: { moving?: boolean; info?: unknown } = {},
+): void {
   dev.netns.kernel.netdevChain.call({ event, dev, ...extra });
 }
 
@@ -137,7 +149,9 @@ export function devSetPromiscuity(dev: NetDevice, inc: number): void {
   if (dev.promiscuity > 0) dev.flags |= IFF.PROMISC;
   else dev.flags &= ~IFF.PROMISC;
   if (before !== (dev.flags & IFF.PROMISC)) {
-    dev.netns.kernel.printk(`device ${dev.name} ${dev.promiscuity > 0 ? "entered" : "left"} promiscuous mode`);
+    dev.netns.kernel.printk(
+      `device ${dev.name} ${dev.promiscuity > 0 ? "entered" : "left"} promiscuous mode`,
+    );
     dev.ndoChangeRxFlags(IFF.PROMISC);
     dev.ndoSetRxMode();
   }
@@ -290,7 +304,11 @@ export function devMcDel(dev: NetDevice, mac: number): void {
 }
 
 /** netdev_rx_handler_register: EBUSY if taken, EINVAL on IFF_NO_RX_HANDLER devices. */
-export function netdevRxHandlerRegister(dev: NetDevice, handler: NonNullable<NetDevice["rxHandler"]>, data: unknown): void {
+export function netdevRxHandlerRegister(
+  dev: NetDevice,
+  handler: NonNullable<NetDevice["rxHandler"]>,
+  data: unknown,
+): void {
   if (dev.noRxHandler) fail("EINVAL");
   if (dev.rxHandler) fail("EBUSY");
   dev.rxHandler = handler;
@@ -419,9 +437,18 @@ export function devForwardSkb(dev: NetDevice, skb: SkBuff): number {
   return netifRx(skb);
 }
 
+/** XMIT_RECURSION_LIMIT: nested dev_queue_xmit calls before a transmit is declared a dead loop. */
+export const XMIT_RECURSION_LIMIT = 8;
+/** softnet_data.xmit.recursion of the (single, simulated) CPU. */
+let xmitRecursion = 0;
+const deadLoopWarnings = new WeakMap<Kernel, { window: bigint; budget: number }>();
+
 /**
  * dev_queue_xmit: taps see the outgoing frame, then the driver transmits it. A device that
- * is down drops it (tx_dropped).
+ * is down drops it (tx_dropped). A transmit nested deeper than XMIT_RECURSION_LIMIT (a virtual
+ * device routed over itself, e.g. an L3 ipvlan slave whose only route is its own subnet) is
+ * dropped with the kernel's "Dead loop" message instead of recursing forever. Mirrors
+ * net/core/dev.c:__dev_queue_xmit (recursion_alert).
  */
 export function devQueueXmit(skb: SkBuff): NetdevTxValue {
   const dev = skb.dev;
@@ -430,6 +457,29 @@ export function devQueueXmit(skb: SkBuff): NetdevTxValue {
     kfreeSkb(skb, "DEV_READY");
     return NetdevTx.DROP;
   }
+  if (xmitRecursion > XMIT_RECURSION_LIMIT) {
+    deadLoopWarning(dev);
+    dev.stats.txDropped++;
+    kfreeSkb(skb, "RECURSION_LIMIT");
+    return NetdevTx.DROP;
+  }
   deliverToTaps(skb, "out");
-  return dev.ndoStartXmit(skb);
+  xmitRecursion++;
+  try {
+    return dev.ndoStartXmit(skb);
+  } finally {
+    xmitRecursion--;
+  }
+}
+
+/** net_crit_ratelimited (10 messages per 5 s of virtual time) of the dead-loop alert. */
+function deadLoopWarning(dev: NetDevice): void {
+  const kernel = dev.netns.kernel;
+  const window = kernel.now / 5_000_000_000n;
+  let rl = deadLoopWarnings.get(kernel);
+  if (rl === undefined || rl.window !== window) {
+    rl = { window, budget: 10 };
+    deadLoopWarnings.set(kernel, rl);
+  }
+  if (rl.budget-- > 0) kernel.printk(`Dead loop on virtual device ${dev.name}, fix it urgently!`);
 }

@@ -33,7 +33,10 @@ export class TunDevice extends NetDevice {
 
   /** tun has rtnl_link_ops in Linux, but `ip -d link` shows "tun" with its own data. */
   override linkInfo(): { kind: string; data: Record<string, string | number | boolean> } {
-    return { kind: "tun", data: { type: this.mode, pi: false, vnet_hdr: false, multi_queue: false, persist: true } };
+    return {
+      kind: "tun",
+      data: { type: this.mode, pi: false, vnet_hdr: false, multi_queue: false, persist: true },
+    };
   }
 }
 

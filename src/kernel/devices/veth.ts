@@ -2,7 +2,13 @@
  * veth pairs (drivers/net/veth.c): what one end transmits the other receives, across
  * namespaces. Carrier is on only while both ends are up.
  */
-import { devForwardSkb, netifCarrierOff, netifCarrierOn, registerNetdevice, unregisterNetdevice } from "../dev.ts";
+import {
+  devForwardSkb,
+  netifCarrierOff,
+  netifCarrierOn,
+  registerNetdevice,
+  unregisterNetdevice,
+} from "../dev.ts";
 import type { Kernel } from "../kernel.ts";
 import { NetDevice, NetdevTx, type NetdevTxValue } from "../netdev.ts";
 import type { NetNamespace } from "../netns.ts";
