@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runScript, runShell, type Userland } from "./run/index.ts";
+import { makeSimUserland } from "./sim-userland.ts";
 
 /** Makes the userland of one run (one simulated kernel per run). */
 export type UserlandFactory = () => Userland | Promise<Userland>;
@@ -32,20 +33,9 @@ Options:
 /** Exit code when ipvl itself fails (no bash, cannot listen, ...), as `env`/docker use it. */
 export const HARNESS_FAILURE_EXIT = 125;
 
-/** Placeholder until the simulated kernel's userland is wired in: every tool fails, loudly. */
-function unavailableUserland(): Userland {
-  return {
-    run(tool, ctx) {
-      ctx.err(`ipvl: ${tool}: the simulated kernel is not wired into the CLI yet\n`);
-      return Promise.resolve(1);
-    },
-    netnsExists: () => false,
-  };
-}
-
 /** The default dependencies: the real process streams and the simulated-kernel userland. */
 export const defaultDeps: MainDeps = {
-  makeUserland: unavailableUserland,
+  makeUserland: () => makeSimUserland(),
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
 };

@@ -5,7 +5,8 @@ import { AF } from "./options.ts";
 
 /** An inet_prefix: the family, the value, the prefix length and whether one was written. */
 export interface InetPrefix {
-  readonly family: 2 | 10;
+  /** 0 only for "default"/"any"/"all" parsed without a family. */
+  readonly family: 0 | 2 | 10;
   readonly v4: number;
   readonly v6: bigint;
   readonly bitlen: number;
@@ -27,6 +28,11 @@ function familyVerbose(family: number): string {
 
 /** Parses ADDR[/LEN] for `family` (0 = guess); null when invalid. */
 export function parsePrefix(text: string, family: number, allowLen = true): InetPrefix | null {
+  if (allowLen && (text === "default" || text === "any" || text === "all")) {
+    if (family === AF.MPLS) return null;
+    const fam = family === AF.INET || family === AF.INET6 ? family : 0;
+    return { family: fam, v4: 0, v6: 0n, bitlen: 0, lenGiven: true };
+  }
   const slash = text.indexOf("/");
   const addrText = slash >= 0 ? text.slice(0, slash) : text;
   const lenText = slash >= 0 ? text.slice(slash + 1) : null;

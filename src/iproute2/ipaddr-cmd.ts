@@ -1,11 +1,18 @@
 /** `ip addr add|del|change|replace|show|flush` (ip/ipaddress.c: ipaddr_modify and friends). */
-import { KernelError, type NetNamespace } from "../kernel/index.ts";
+import {
+  inet6AddrAdd,
+  inet6AddrDel,
+  inetAddrAdd,
+  inetAddrDel,
+  KernelError,
+  type NetNamespace,
+} from "../kernel/index.ts";
 import { ADDR_USAGE } from "./help-texts.ts";
 import { getAddr, getPrefix, type InetPrefix } from "./inet-prefix.ts";
-import { ipaddrList, scopeNumber } from "./ipaddress.ts";
+import { addrSelected, ipaddrList, parseAddrFilter, scopeNumber } from "./ipaddress.ts";
 import { AF, type IpOptions } from "./options.ts";
 import { reportKernelError } from "./rtnl-errors.ts";
-import { dumpAddrs, stackCall, stackHas } from "./stacks.ts";
+import { dumpAddrs, requireStack } from "./stacks.ts";
 import {
   Args,
   duparg,
@@ -28,18 +35,29 @@ const IFA_F = {
   MCAUTOJOIN: 0x400,
 };
 
+/** rtnl_addrprot_a2n: address protocol names or numbers. */
+export function addrProtoNumber(text: string): number | null {
+  const names = ["unspec", "kernel_lo", "kernel_ra", "kernel_ll"];
+  const i = names.indexOf(text);
+  if (i >= 0) return i;
+  const n = getU32(text);
+  return n !== null && n <= 255 ? n : null;
+}
+
 /** ipaddr_modify. */
 function ipaddrModify(
   ctx: IpToolContext,
   opts: IpOptions,
   net: NetNamespace,
-  cmd: "add" | "del" | "replace",
+  cmd: "add" | "del" | "replace" | "change",
   argv: string[],
 ): number {
   const err = ctx.err;
   const args = new Args(argv, err);
   let family = opts.family === AF.PACKET ? 0 : opts.family;
   let local: InetPrefix | null = null;
+  let localArg = "";
+  let proto: number | undefined;
   let peer: InetPrefix | null = null;
   let brd: number | null = null;
   let brdMode = 0;
@@ -93,14 +111,19 @@ function ipaddrModify(
     else if (a === "mngtmpaddr") flags |= IFA_F.MANAGETEMPADDR;
     else if (a === "noprefixroute") flags |= IFA_F.NOPREFIXROUTE;
     else if (a === "autojoin") flags |= IFA_F.MCAUTOJOIN;
-    else if (matches(a, "proto")) args.next();
-    else {
+    else if (matches(a, "proto")) {
+      const v = args.next();
+      const n = addrProtoNumber(v);
+      if (n === null) invarg(err, '"proto" value is invalid\n', v);
+      proto = n;
+    } else {
       if (a === "local") args.next();
       else if (matches(a, "help")) {
         err(ADDR_USAGE);
         throw new IpExit(255);
       }
       if (local) duparg2(err, "local", args.cur);
+      localArg = args.cur;
       local = getPrefix(err, args.cur, family);
       family ||= local.family;
     }
@@ -110,13 +133,12 @@ function ipaddrModify(
     err('Not enough information: "dev" argument is required.\n');
     return 1;
   }
-  if (label !== null && !matches(dev, label) && !label.startsWith(dev)) {
-    err(`"dev" (${dev}) must match "label" (${label}).\n`);
-    throw new IpExit(1);
-  }
   if (!local) {
-    err('Not enough information: "local" argument is required.\n');
-    return 1;
+    // No IFA_LOCAL: the request goes out anyway. Without a family no handler takes it; the
+    // family's own handler refuses it.
+    const d0 = lookupDev(net, dev);
+    if (!d0) nodev(err, dev);
+    return reportKernelError(ctx, new KernelError(family === AF.UNSPEC ? "EOPNOTSUPP" : "EINVAL"));
   }
   const prefixLen = peer ? peer.bitlen : local.bitlen;
   if (brdMode < 0 && cmd !== "del") {
@@ -133,44 +155,75 @@ function ipaddrModify(
   if (scope === null && cmd !== "del") scope = family === AF.INET && local.v4 >>> 24 === 127 ? 254 : 0;
   const d = lookupDev(net, dev);
   if (!d) nodev(err, dev);
+  if (validLft !== undefined || preferredLft !== undefined) {
+    const valid = validLft ?? 0xffffffff;
+    const pref = preferredLft ?? 0xffffffff;
+    if (!valid) {
+      err("valid_lft is zero\n");
+      return 1;
+    }
+    if (valid < pref) {
+      err("preferred_lft is greater than valid_lft\n");
+      return 1;
+    }
+    validLft = valid;
+    preferredLft = pref;
+  }
+  // Without a peer, IFA_ADDRESS repeats the local address, except for the wildcard IPv4 delete
+  // ("ip addr del 10.0.0.1 dev X" without a length matches any prefix length).
+  const wildcard = cmd === "del" && family === AF.INET && !local.lenGiven && !peer;
+  if (wildcard) {
+    err(
+      "Warning: Executing wildcard deletion to stay compatible with old scripts.\n" +
+        `         Explicitly specify the prefix length (${localArg}/32) to avoid this warning.\n` +
+        "         This special behaviour is likely to disappear in further releases,\n" +
+        "         fix your scripts!\n",
+    );
+  }
   try {
     if (family === AF.INET6) {
-      if (cmd === "del") stackCall("inet6AddrDel", d, local.v6, prefixLen);
+      requireStack(net, 6);
+      if (cmd === "del") inet6AddrDel(d, peer ? local.v6 : local.v6, prefixLen);
       else {
-        const cfg: Record<string, unknown> = {
+        inet6AddrAdd(d, {
           addr: local.v6,
           prefixLen,
           flags,
           create: true,
           excl: cmd === "add",
           replace: cmd === "replace",
-        };
-        if (peer) cfg.peer = peer.v6;
-        if (validLft !== undefined) cfg.validLft = validLft;
-        if (preferredLft !== undefined) cfg.preferredLft = preferredLft;
-        if (metric !== undefined) cfg.metric = metric;
-        if (!stackHas("inet6AddrAdd")) return notSimulated(ctx, "IPv6 addresses");
-        stackCall("inet6AddrAdd", d, cfg);
+          ...(peer ? { peer: peer.v6 } : {}),
+          ...(validLft !== undefined ? { validLft } : {}),
+          ...(preferredLft !== undefined ? { preferredLft } : {}),
+          ...(metric !== undefined ? { metric } : {}),
+        });
       }
     } else {
+      requireStack(net, 4);
       if (cmd === "del") {
-        if (!stackHas("inetAddrDel")) return notSimulated(ctx, "IPv4 addresses");
-        stackCall("inetAddrDel", d, {
+        inetAddrDel(d, {
           local: local.v4,
-          prefixLen: local.lenGiven ? prefixLen : undefined,
-          address: peer?.v4,
+          ...(wildcard ? {} : { address: peer ? peer.v4 : local.v4, prefixLen }),
+          ...(label !== null ? { label } : {}),
         });
       } else {
-        const req: Record<string, unknown> = { local: local.v4, prefixLen, flags };
-        if (peer) req.address = peer.v4;
-        if (brd !== null) req.broadcast = brd;
-        if (scope !== null) req.scope = scope;
-        if (label !== null) req.label = label;
-        if (metric !== undefined) req.rtPriority = metric;
-        if (validLft !== undefined) req.validLft = validLft;
-        if (preferredLft !== undefined) req.preferredLft = preferredLft;
-        if (!stackHas("inetAddrAdd")) return notSimulated(ctx, "IPv4 addresses");
-        stackCall("inetAddrAdd", d, req, { create: true, excl: cmd === "add", replace: cmd === "replace" });
+        inetAddrAdd(
+          d,
+          {
+            local: local.v4,
+            prefixLen,
+            flags,
+            ...(peer ? { address: peer.v4 } : {}),
+            ...(brd !== null ? { broadcast: brd } : {}),
+            ...(scope !== null ? { scope } : {}),
+            ...(label !== null ? { label } : {}),
+            ...(metric !== undefined ? { rtPriority: metric } : {}),
+            ...(proto !== undefined ? { proto } : {}),
+            ...(validLft !== undefined ? { validLft } : {}),
+            ...(preferredLft !== undefined ? { preferredLft } : {}),
+          },
+          { create: cmd !== "change", excl: cmd === "add", replace: cmd !== "add" },
+        );
       }
     }
   } catch (e) {
@@ -180,51 +233,31 @@ function ipaddrModify(
   return 0;
 }
 
-function notSimulated(ctx: IpToolContext, what: string): number {
-  ctx.err(`ipvl: ip addr: ${what} are not available in this kernel\n`);
-  return 2;
-}
-
-/** `ip addr flush dev X [scope S]`: deletes each matching address. */
+/** `ip addr flush FILTER`: deletes each matching address (ipaddr_flush). */
 function ipaddrFlush(ctx: IpToolContext, opts: IpOptions, net: NetNamespace, argv: string[]): number {
   if (argv.length === 0) {
     ctx.err("Flush requires arguments.\n");
     return 1;
   }
-  let devName: string | null = null;
-  let scope: number | null = null;
-  const args = new Args(argv, ctx.err);
-  while (args.left > 0) {
-    const a = args.cur;
-    if (a === "scope") {
-      const v = args.next();
-      scope = scopeNumber(v);
-      if (scope === null && v !== "all") invarg(ctx.err, 'invalid "scope"\n', v);
-    } else {
-      if (a === "dev") args.next();
-      if (devName !== null) duparg2(ctx.err, "dev", args.cur);
-      devName = args.cur;
-    }
-    args.shift();
-  }
-  let ifindex: number | null = null;
-  if (devName !== null) {
-    const d = lookupDev(net, devName);
-    if (!d) {
-      ctx.err(`Device "${devName}" does not exist.\n`);
-      return 1;
-    }
-    ifindex = d.ifindex;
-  }
-  const family = opts.family === AF.PACKET ? 0 : opts.family;
-  for (const a of dumpAddrs(net, family)) {
-    if (ifindex !== null && a.dev.ifindex !== ifindex) continue;
-    if (scope !== null && a.scope !== scope) continue;
-    try {
-      if (a.family === 6) stackCall("inet6AddrDel", a.dev, a.value, a.prefixLen);
-      else stackCall("inetAddrDel", a.dev, { local: a.value, prefixLen: a.prefixLen });
-    } catch (e) {
-      if (!(e instanceof KernelError)) throw e;
+  const parsed = parseAddrFilter(ctx, opts, net, argv, false);
+  if (typeof parsed === "number") return parsed;
+  const { f, devFilter } = parsed;
+  const family = f.family === AF.PACKET ? 0 : f.family;
+  // iproute2 repeats dump + delete rounds until a dump finds nothing left to delete (deleting a
+  // primary takes its secondaries along, so later deletes of a round may fail harmlessly).
+  for (let round = 0; round < 10; round++) {
+    const victims = dumpAddrs(net, family).filter((a) => addrSelected(f, a, devFilter));
+    if (victims.length === 0) break;
+    for (const a of victims) {
+      try {
+        if (a.v6) inet6AddrDel(a.dev, a.v6.addr, a.v6.prefixLen);
+        else if (a.v4) {
+          const x = a.v4;
+          inetAddrDel(a.dev, { local: x.local, address: x.address, prefixLen: x.prefixLen, label: x.label });
+        }
+      } catch (e) {
+        if (!(e instanceof KernelError)) throw e;
+      }
     }
   }
   return 0;
@@ -235,8 +268,8 @@ export function doIpaddr(ctx: IpToolContext, opts: IpOptions, net: NetNamespace,
   if (argv.length === 0) return ipaddrList(ctx, opts, net, [], false);
   const [cmd, ...rest] = argv as [string, ...string[]];
   if (matches(cmd, "add")) return ipaddrModify(ctx, opts, net, "add", rest);
-  if (matches(cmd, "change") || cmd === "chg" || matches(cmd, "replace"))
-    return ipaddrModify(ctx, opts, net, "replace", rest);
+  if (matches(cmd, "change") || cmd === "chg") return ipaddrModify(ctx, opts, net, "change", rest);
+  if (matches(cmd, "replace")) return ipaddrModify(ctx, opts, net, "replace", rest);
   if (matches(cmd, "delete")) return ipaddrModify(ctx, opts, net, "del", rest);
   if (matches(cmd, "list") || matches(cmd, "show") || matches(cmd, "lst"))
     return ipaddrList(ctx, opts, net, rest, false);

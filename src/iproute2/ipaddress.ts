@@ -8,7 +8,8 @@ import { ADDR_USAGE } from "./help-texts.ts";
 import { Printer } from "./json-print.ts";
 import { printLinkBrief, printLinkinfo, printLinkStats } from "./link-print.ts";
 import { AF, type IpOptions } from "./options.ts";
-import { type AddrMsg, dumpAddrs } from "./stacks.ts";
+import { type AddrMsg, dumpAddrs, hasIpv6 } from "./stacks.ts";
+import { type InetPrefix, parsePrefix } from "./inet-prefix.ts";
 import { Args, duparg2, invarg, IpExit, type IpToolContext, lookupDev, matches } from "./utils.ts";
 
 /** rtnl_rtscope_n2a. */
@@ -61,8 +62,10 @@ const IFA_FLAG_NAMES = [
 const IFA_F_PERMANENT = 0x80;
 const INFINITY = 0xffffffff;
 
-/** The address filters of `ip addr show`. */
-interface AddrFilter {
+/** The address filters of `ip addr show|flush`. */
+export interface AddrFilter {
+  /** `to PREFIX`. */
+  pfx: InetPrefix | null;
   family: number;
   scope: number;
   scopeMask: number;
@@ -133,11 +136,12 @@ function printAddrinfo(p: Printer, a: AddrMsg, o: IpOptions): void {
   }
   if (!o.brief) p.string("any", "family", "    %s ", a.family === 4 ? "inet" : "inet6");
   p.string("any", "local", "%s", a.local);
-  if (a.peer !== null && !o.brief) {
+  if (a.peer !== null) {
     p.fp(" peer ");
     p.string("any", "address", "%s", a.peer);
   }
   p.number("any", "prefixlen", "/%d ", a.prefixLen);
+  if (a.metric) p.number("any", "metric", "metric %u ", a.metric);
   if (o.brief) return;
   if (a.broadcast !== null) {
     p.fp("brd ");
@@ -157,7 +161,6 @@ function printAddrinfo(p: Printer, a: AddrMsg, o: IpOptions): void {
     p.number("json", "preferred_life_time", null, INFINITY);
     p.fp("forever");
   } else p.number("any", "preferred_life_time", "%usec", a.preferred);
-  if (a.metric) p.number("any", "metric", " metric %u", a.metric);
   p.fp("\n");
 }
 
@@ -166,8 +169,22 @@ function addrMatches(f: AddrFilter, a: AddrMsg): boolean {
   if (f.family && f.family !== (a.family === 4 ? AF.INET : AF.INET6)) return false;
   if ((f.scope ^ a.scope) & f.scopeMask) return false;
   if ((f.flags ^ a.flags) & f.flagMask) return false;
-  if (f.label !== null && (a.label === null || !globMatch(f.label, a.label))) return false;
+  if (f.label !== null && !globMatch(f.label, a.label ?? a.dev.name)) return false;
+  if (f.pfx !== null && !pfxMatch(f.pfx, a)) return false;
   return true;
+}
+
+/** inet_addr_match_rta: the local address starts with the `to` prefix. */
+function pfxMatch(p: InetPrefix, a: AddrMsg): boolean {
+  if (p.family !== (a.family === 4 ? AF.INET : AF.INET6)) return false;
+  if (p.bitlen === 0) return true;
+  if (a.v4) {
+    const mask = p.bitlen >= 32 ? 0xffffffff : (0xffffffff << (32 - p.bitlen)) >>> 0;
+    return ((a.v4.local ^ p.v4) & mask) >>> 0 === 0;
+  }
+  const v = a.v6?.addr ?? 0n;
+  const mask = ((1n << BigInt(p.bitlen)) - 1n) << BigInt(128 - p.bitlen);
+  return ((v ^ p.v6) & mask) === 0n;
 }
 
 /** fnmatch() for labels. */
@@ -181,19 +198,22 @@ function globMatch(pattern: string, s: string): boolean {
   return re.test(s);
 }
 
-/**
- * ipaddr_list_flush_or_save (list): `ip link show [dev] X [up] [type T]` when doLink, else
- * `ip addr show [dev X] [scope S] [FLAGS] [label L] [up]`.
- */
-export function ipaddrList(
+/** Whether an address passes every filter (for flush). */
+export function addrSelected(f: AddrFilter, a: AddrMsg, devFilter: number | null): boolean {
+  return (devFilter === null || a.dev.ifindex === devFilter) && addrMatches(f, a);
+}
+
+/** The filter words of `ip addr show|flush` and `ip link show` (ipaddr_list_flush_or_save). */
+export function parseAddrFilter(
   ctx: IpToolContext,
   opts: IpOptions,
   net: NetNamespace,
   argv: string[],
   doLink: boolean,
-): number {
+): { f: AddrFilter; devFilter: number | null } | number {
   const err = ctx.err;
   const f: AddrFilter = {
+    pfx: null,
     family: doLink ? AF.PACKET : opts.family,
     scope: 0,
     scopeMask: 0,
@@ -207,7 +227,13 @@ export function ipaddrList(
   const args = new Args(argv, err);
   while (args.left > 0) {
     const a = args.cur;
-    if (a === "scope") {
+    if (a === "to") {
+      const v = args.next();
+      const px = parsePrefix(v, f.family === AF.PACKET ? 0 : f.family);
+      if (px === null) invarg(err, 'invalid "to"\n', v);
+      f.pfx = px;
+      if (f.family === AF.UNSPEC) f.family = px.family;
+    } else if (a === "scope") {
       const v = args.next();
       const s = scopeNumber(v);
       f.scopeMask = -1;
@@ -223,7 +249,7 @@ export function ipaddrList(
     else if (a === "type") {
       const v = args.next();
       f.kind = v.endsWith("_slave") ? null : v;
-    } else if (a === "to" || a === "master" || a === "vrf" || a === "group") {
+    } else if (a === "master" || a === "vrf" || a === "group") {
       args.next();
     } else if (a === "nomaster") {
       // no bridges or bonds: every device has no master
@@ -247,6 +273,23 @@ export function ipaddrList(
     }
     devFilter = d.ifindex;
   }
+  return { f, devFilter };
+}
+
+/**
+ * ipaddr_list_flush_or_save (list): `ip link show [dev] X [up] [type T]` when doLink, else
+ * `ip addr show [dev X] [scope S] [to P] [FLAGS] [label L] [up]`.
+ */
+export function ipaddrList(
+  ctx: IpToolContext,
+  opts: IpOptions,
+  net: NetNamespace,
+  argv: string[],
+  doLink: boolean,
+): number {
+  const parsed = parseAddrFilter(ctx, opts, net, argv, doLink);
+  if (typeof parsed === "number") return parsed;
+  const { f, devFilter } = parsed;
   const p = new Printer({ json: opts.json, pretty: opts.pretty, oneline: opts.oneline });
   p.start();
   let links: IfInfo[] = net
@@ -269,8 +312,11 @@ export function ipaddrList(
     doLink,
     family: f.family,
     showQueue: true,
+    // `ip -6 addr` without a device dumps links with family AF_INET6, which IPv6 answers itself.
+    inet6Dump: f.family === AF.INET6 && devFilter === null && hasIpv6(net),
   };
-  const noLink = f.family !== AF.PACKET && opts.oneline;
+  // With -o or a label filter, addresses are listed without their link.
+  const noLink = f.family !== AF.PACKET && (opts.oneline || f.label !== null);
   for (const l of links) {
     p.openObject(null);
     if (opts.brief) printLinkBrief(p, l, net, f.family);

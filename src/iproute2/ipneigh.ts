@@ -1,11 +1,20 @@
 /** `ip neigh add|del|change|replace|show|flush` (ip/ipneigh.c) over the kernel's neighbour tables. */
-import { KernelError, type NetDevice, type NetNamespace } from "../kernel/index.ts";
+import {
+  KernelError,
+  type Neighbour,
+  type NeighTable,
+  neighAdd,
+  neighDelete,
+  neighTableGet,
+  type NetDevice,
+  type NetNamespace,
+} from "../kernel/index.ts";
 import { NEIGH_USAGE } from "./help-texts.ts";
 import { getAddr, type InetPrefix } from "./inet-prefix.ts";
 import { Printer } from "./json-print.ts";
 import { AF, type IpOptions } from "./options.ts";
 import { reportKernelError } from "./rtnl-errors.ts";
-import { stackCall, v4Text, v6Text } from "./stacks.ts";
+import { requireStack, v4Text, v6Text } from "./stacks.ts";
 import {
   Args,
   duparg,
@@ -23,21 +32,11 @@ import {
 
 const NUD_NAMES = ["INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE", "FAILED", "NOARP", "PERMANENT"];
 const NUD_NOARP = 0x40;
+const NUD_PERMANENT = 0x80;
 const NTF_PROXY = 0x08;
 const NTF_ROUTER = 0x80;
 
-interface NeighEntry {
-  readonly dev: NetDevice;
-  readonly key: number | bigint;
-  readonly nudState: number;
-  readonly flags: number;
-  readonly lladdr: number;
-  readonly dead?: boolean;
-}
-
-interface NeighTableLike {
-  entries(dev?: NetDevice): NeighEntry[];
-}
+type NeighEntry = Neighbour<number> | Neighbour<bigint>;
 
 /** nud_state_a2n. */
 function nudState(text: string): number | null {
@@ -50,8 +49,24 @@ function nudState(text: string): number | null {
   return Number.isInteger(n) && n >= 0 && n <= 255 ? n : null;
 }
 
-function table(net: NetNamespace, family: 4 | 6): NeighTableLike | undefined {
-  return stackCall<NeighTableLike | undefined>("neighTableGet", net, family);
+/** Deletes an entry from the table of its family. */
+function deleteEntry(net: NetNamespace, dev: NetDevice | null, key: number | bigint, proxy: boolean): void {
+  if (typeof key === "number") {
+    const t = neighTableGet(net, 4);
+    if (!t) requireStack(net, 4);
+    else neighDelete(t, dev, key, proxy);
+  } else {
+    const t = neighTableGet(net, 6);
+    if (!t) requireStack(net, 6);
+    else neighDelete(t, dev, key, proxy);
+  }
+}
+
+/** The entries of one family's table (none when the stack is missing). */
+function entriesOf(net: NetNamespace, family: 4 | 6, dev: NetDevice | undefined): NeighEntry[] {
+  const t: NeighTable<number> | NeighTable<bigint> | undefined =
+    family === 4 ? neighTableGet(net, 4) : neighTableGet(net, 6);
+  return t ? t.entries(dev) : [];
 }
 
 /** print_neigh. */
@@ -89,7 +104,8 @@ function neighShow(
 ): number {
   const args = new Args(argv, ctx.err);
   let dev: NetDevice | null = null;
-  let state = 0xff & ~NUD_NOARP;
+  // Flush spares permanent and noarp entries unless `nud` says otherwise.
+  let state = flush ? ~(NUD_PERMANENT | NUD_NOARP) : 0xff & ~NUD_NOARP;
   let stateGiven = false;
   let to: InetPrefix | null = null;
   const family = opts.family === AF.INET ? 4 : opts.family === AF.INET6 ? 6 : 0;
@@ -105,11 +121,17 @@ function neighShow(
       dev = d;
     } else if (a === "nud") {
       const v = args.next();
-      const s = nudState(v);
-      if (s === null) invarg(ctx.err, "nud state is bad", v);
-      state = stateGiven ? state | s : s;
-      if (s === 0) state |= 0x100;
-      stateGiven = true;
+      if (!stateGiven) {
+        stateGiven = true;
+        state = 0;
+      }
+      let s = v === "all" ? null : nudState(v);
+      if (s === null) {
+        if (v !== "all") invarg(ctx.err, "nud state is bad", v);
+        s = flush ? ~NUD_NOARP : ~0;
+      }
+      // "nud none" is kept as bit 8 (a state of 0 would match nothing)
+      state |= s === 0 ? 0x100 : s;
     } else if (a === "proxy" || a === "unused" || matches(a, "vrf") || a === "master") {
       if (a !== "proxy" && a !== "unused") args.next();
     } else {
@@ -125,23 +147,20 @@ function neighShow(
   }
   if (flush && !dev && !to && argv.length === 0) {
     ctx.err("Flush requires arguments.\n");
-    return 255;
+    return 1;
   }
   const p = new Printer({ json: opts.json, pretty: opts.pretty, oneline: opts.oneline });
   if (!flush) p.start();
   for (const fam of [4, 6] as const) {
     if (family && family !== fam) continue;
     if (to && to.family !== (fam === 4 ? AF.INET : AF.INET6)) continue;
-    const t = table(net, fam);
-    if (!t) continue;
-    for (const n of t.entries(dev ?? undefined)) {
+    for (const n of entriesOf(net, fam, dev ?? undefined)) {
       if (n.dead) continue;
       if (to && (fam === 4 ? n.key !== to.v4 : n.key !== to.v6)) continue;
       if (!(state & n.nudState) && (n.nudState || !(state & 0x100))) continue;
       if (flush) {
-        if (n.nudState & 0x80) continue;
         try {
-          stackCall("neighDelete", t, n.dev, n.key);
+          deleteEntry(net, n.dev, n.key, false);
         } catch (e) {
           if (!(e instanceof KernelError)) throw e;
         }
@@ -217,25 +236,19 @@ function neighModify(
     if (!d) nodev(err, devName);
     dev = d;
   }
-  const fam = dst.family === AF.INET ? 4 : 6;
-  const t = table(net, fam);
-  if (!t) {
-    err("ipvl: ip neigh: no neighbour table in this kernel\n");
-    return 2;
-  }
+  const nl = { create: cmd !== "change", excl: cmd === "add", replace: cmd !== "add" };
+  const base = { dev, state, flags, nl, ...(lladdr !== undefined ? { lladdr } : {}) };
   try {
-    const key = fam === 4 ? dst.v4 : dst.v6;
-    if (cmd === "del") stackCall("neighDelete", t, dev, key, (flags & NTF_PROXY) !== 0);
-    else {
-      const req: Record<string, unknown> = {
-        dev,
-        key,
-        state,
-        flags,
-        nl: { create: cmd !== "change", excl: cmd === "add", replace: cmd !== "add" },
-      };
-      if (lladdr !== undefined) req.lladdr = lladdr;
-      stackCall("neighAdd", t, req);
+    if (cmd === "del")
+      deleteEntry(net, dev, dst.family === AF.INET ? dst.v4 : dst.v6, (flags & NTF_PROXY) !== 0);
+    else if (dst.family === AF.INET) {
+      const t = neighTableGet(net, 4);
+      if (!t) requireStack(net, 4);
+      else neighAdd(t, { ...base, key: dst.v4 });
+    } else {
+      const t = neighTableGet(net, 6);
+      if (!t) requireStack(net, 6);
+      else neighAdd(t, { ...base, key: dst.v6 });
     }
   } catch (e) {
     if (e instanceof KernelError) {

@@ -19,6 +19,11 @@ export interface LinkPrintOptions {
   readonly family: number;
   /** Print "qlen N" (filter.showqueue). */
   readonly showQueue: boolean;
+  /**
+   * The link came from an AF_INET6 link dump (inet6_fill_ifinfo): no qdisc, master, group or
+   * link-netnsid attributes (iproute2 reads the queue length with an ioctl instead).
+   */
+  readonly inet6Dump?: boolean;
 }
 
 const OPER_STATES = ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"];
@@ -137,8 +142,9 @@ export function printLinkinfo(p: Printer, info: IfInfo, net: NetNamespace, o: Li
   const mdown = printNameAndLink(p, "%s: ", info, net);
   printLinkFlags(p, info.flags, mdown);
   p.number("any", "mtu", "mtu %u ", info.mtu);
-  p.string("any", "qdisc", "qdisc %s ", info.qdisc);
-  if (info.master !== null) {
+  const full = !o.inet6Dump;
+  if (full) p.string("any", "qdisc", "qdisc %s ", info.qdisc);
+  if (full && info.master !== null) {
     p.string("any", "master", "master %s ", net.devices.get(info.master)?.name ?? `if${info.master}`);
   }
   printOperstate(p, info.operstate, false);
@@ -147,7 +153,7 @@ export function printLinkinfo(p: Printer, info: IfInfo, net: NetNamespace, o: Li
     if (m === undefined) p.number("any", "linkmode_index", "mode %d ", info.linkMode);
     else p.string("any", "linkmode", "mode %s ", m);
   }
-  p.string("any", "group", "group %s ", groupName(info.group));
+  if (full) p.string("any", "group", "group %s ", groupName(info.group));
   if (o.showQueue && info.txqlen) p.number("any", "txqlen", "qlen %d", info.txqlen);
   if (!o.family || o.family === AF_PACKET || o.details) {
     p.nl();
@@ -161,7 +167,7 @@ export function printLinkinfo(p: Printer, info: IfInfo, net: NetNamespace, o: Li
       p.string("any", "broadcast", "%s", llAddrN2a(info.broadcast));
     }
   }
-  if (info.linkNetnsid !== null) {
+  if (full && info.linkNetnsid !== null) {
     const id = info.linkNetnsid;
     if (p.json) p.number("json", "link_netnsid", null, id);
     else {

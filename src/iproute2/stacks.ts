@@ -1,10 +1,22 @@
 /**
- * The protocol stacks as `ip` sees them: IPv4/IPv6 addresses and routes read from (and
- * requests sent to) the kernel's stacks through the functions their index files export.
- * Looked up by name so that `ip` works (printing no addresses) on a kernel built without a stack.
+ * The protocol stacks as `ip` sees them: RTM_GETADDR-shaped records read from the kernel's IPv4
+ * and IPv6 stacks, and whether a namespace has each stack at all (a kernel built without one
+ * answers EAFNOSUPPORT to requests of that family and dumps nothing for it).
  */
-import * as kernelApi from "../kernel/index.ts";
-import type { NetDevice, NetNamespace } from "../kernel/index.ts";
+import {
+  fail,
+  type Inet6Ifaddr,
+  type InIfaddr,
+  ifaRemainingLifetimes,
+  inet6AddrLifetimes,
+  inetAddrList,
+  ipv4Enabled,
+  ipv6DevAddrs,
+  type NetDevice,
+  type NetNamespace,
+  neighTableGet,
+} from "../kernel/index.ts";
+import { formatIpv4, formatIpv6 } from "../wire/index.ts";
 
 /** One address as RTM_GETADDR reports it (struct ifaddrmsg + IFA_* attributes). */
 export interface AddrMsg {
@@ -23,84 +35,44 @@ export interface AddrMsg {
   readonly valid: number;
   readonly preferred: number;
   readonly metric: number;
-  /** The address value, for filters and deletes. */
-  readonly value: number | bigint;
+  /** IFA_PROTO (0 = not sent). */
+  readonly proto: number;
+  /** The kernel's record, for deletes. */
+  readonly v4: InIfaddr | null;
+  readonly v6: Inet6Ifaddr | null;
 }
-
-/** Generic access to a function the kernel index may export. */
-function fn<T>(name: string): T | undefined {
-  const f = (kernelApi as unknown as Record<string, unknown>)[name];
-  return typeof f === "function" ? (f as T) : undefined;
-}
-
-/** Calls an optional stack function; undefined when the stack is not there. */
-export function stackCall<R>(name: string, ...args: unknown[]): R | undefined {
-  const f = fn<(...a: unknown[]) => R>(name);
-  return f ? f(...args) : undefined;
-}
-
-/** Whether the kernel exports a function. */
-export function stackHas(name: string): boolean {
-  return fn(name) !== undefined;
-}
-
-const INFINITY = 0xffffffff;
-const IFA_F_PERMANENT = 0x80;
 
 /** Text of an IPv4 address. */
 export function v4Text(a: number): string {
-  return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+  return formatIpv4(a >>> 0);
 }
 
 /** Text of an IPv6 address (inet_ntop). */
 export function v6Text(a: bigint): string {
-  const f = fn<(x: bigint) => string>("formatIpv6");
-  if (f) return f(a);
-  const words: number[] = [];
-  for (let i = 7; i >= 0; i--) words.push(Number((a >> BigInt(16 * i)) & 0xffffn));
-  return words.map((w) => w.toString(16)).join(":");
+  return formatIpv6(a);
 }
 
-interface V4Ifa {
-  local: number;
-  address: number;
-  prefixLen: number;
-  broadcast: number;
-  scope: number;
-  flags: number;
-  label: string;
-  rtPriority: number;
-  validLft: number;
-  preferredLft: number;
-  tstamp: bigint;
+/** Whether the namespace has an IPv4 stack. */
+export function hasIpv4(net: NetNamespace): boolean {
+  return ipv4Enabled(net);
 }
 
-interface V6Ifa {
-  addr: bigint;
-  peer: bigint | null;
-  prefixLen: number;
-  scope: number;
-  flags: number;
-  rtPriority: number;
-  validLft: number;
-  preferredLft: number;
+/** Whether the namespace has an IPv6 stack (its pernet init registers the ND table). */
+export function hasIpv6(net: NetNamespace): boolean {
+  return neighTableGet(net, 6) !== undefined;
 }
 
-/** Remaining seconds of a lifetime counted from `tstamp`. */
-function remaining(lft: number, tstamp: bigint, now: bigint): number {
-  if (lft === INFINITY) return INFINITY;
-  const elapsed = Number((now - tstamp) / 1_000_000_000n);
-  return Math.max(0, lft - elapsed);
+/** What rtnetlink answers to a request for a family whose stack is missing (no handler). */
+export function requireStack(net: NetNamespace, family: 4 | 6): void {
+  if (family === 4 ? !hasIpv4(net) : !hasIpv6(net)) fail("EAFNOSUPPORT");
 }
 
 /** The IPv4 addresses of a device, in dump order. */
 function v4Addrs(dev: NetDevice): AddrMsg[] {
-  const list =
-    stackCall<readonly V4Ifa[]>("ipv4DevAddrs", dev) ?? stackCall<readonly V4Ifa[]>("inetDevAddrs", dev);
-  if (!list) return [];
+  if (!hasIpv4(dev.netns)) return [];
   const now = dev.netns.kernel.now;
-  return list.map((ifa) => {
-    const valid = remaining(ifa.validLft, ifa.tstamp, now);
+  return inetAddrList(dev.netns, dev).map((ifa) => {
+    const [valid, preferred] = ifaRemainingLifetimes(ifa, now);
     return {
       family: 4,
       dev,
@@ -109,30 +81,27 @@ function v4Addrs(dev: NetDevice): AddrMsg[] {
       prefixLen: ifa.prefixLen,
       broadcast: ifa.broadcast ? v4Text(ifa.broadcast) : null,
       scope: ifa.scope,
-      flags: ifa.flags | (ifa.validLft === INFINITY ? IFA_F_PERMANENT : 0),
+      flags: ifa.flags,
       label: ifa.label,
       valid,
-      preferred: remaining(ifa.preferredLft, ifa.tstamp, now),
+      preferred,
       metric: ifa.rtPriority,
-      value: ifa.local,
+      proto: ifa.proto,
+      v4: ifa,
+      v6: null,
     };
   });
 }
 
 /** The IPv6 addresses of a device, in dump order. */
 function v6Addrs(dev: NetDevice): AddrMsg[] {
-  const list = stackCall<readonly V6Ifa[]>("ipv6DevAddrs", dev);
-  if (!list) return [];
-  return list.map((ifa) => {
-    const life = stackCall<{ valid: number; preferred: number }>("inet6AddrLifetimes", ifa) ?? {
-      valid: ifa.validLft,
-      preferred: ifa.preferredLft,
-    };
+  return ipv6DevAddrs(dev).map((ifa) => {
+    const life = inet6AddrLifetimes(ifa);
     return {
       family: 6,
       dev,
       local: v6Text(ifa.addr),
-      peer: ifa.peer !== null && ifa.peer !== undefined ? v6Text(ifa.peer) : null,
+      peer: ifa.peer !== null ? v6Text(ifa.peer) : null,
       prefixLen: ifa.prefixLen,
       broadcast: null,
       scope: ifa.scope,
@@ -141,12 +110,17 @@ function v6Addrs(dev: NetDevice): AddrMsg[] {
       valid: life.valid,
       preferred: life.preferred,
       metric: ifa.rtPriority,
-      value: ifa.addr,
+      proto: 0,
+      v4: null,
+      v6: ifa,
     };
   });
 }
 
-/** RTM_GETADDR dump of a namespace: IPv4 first, then IPv6 (the order of the per-family dumps). */
+/**
+ * RTM_GETADDR dump of a namespace (family 0 = both): IPv4 of every device, then IPv6 of every
+ * device, as the per-family dumps come one after the other.
+ */
 export function dumpAddrs(net: NetNamespace, family: number): AddrMsg[] {
   const out: AddrMsg[] = [];
   const devs = net.devicesInOrder();

@@ -57,6 +57,7 @@ import {
   type IpvlanMode,
   type IpvlNetdevOps,
   IpvlPort,
+  ipvlanCountRx,
   netifIsIpvlan,
 } from "./types.ts";
 
@@ -387,7 +388,9 @@ export class IpvtapDev extends IpvlDev {
       this,
       (skb) => {
         if (this.tapQueue.length >= this.txqlen) {
-          this.stats.rxDropped++;
+          // tap_handle_frame's drop path: ipvtap_count_rx_dropped → ipvlan_count_rx(failure),
+          // i.e. rx_errs (rx_errors and rx_dropped), as §8 of the reference lists it.
+          ipvlanCountRx(this, 0, false, false);
           this.countDrop("IPVTAP_QUEUE_FULL");
         } else {
           this.tapQueue.push(skb);

@@ -58,7 +58,10 @@ export function procSysEntries(kernel: Kernel, net: NetNamespace): Map<string, s
 
 /** Normalises a path below /proc/sys: no leading/trailing or doubled slashes. */
 export function normalizeProcPath(path: string): string {
-  return path.split("/").filter((p) => p !== "" && p !== ".").join("/");
+  return path
+    .split("/")
+    .filter((p) => p !== "" && p !== ".")
+    .join("/");
 }
 
 /** What is at a /proc/sys path: a file (its value), a directory (its file paths, sorted), or nothing. */
@@ -96,7 +99,12 @@ export function sortPaths(paths: readonly string[]): string[] {
  * integers (stored tab-separated, as read back), others take the text as is (without the
  * trailing newline). Returns null or the errno the write fails with.
  */
-export function procSysWrite(kernel: Kernel, net: NetNamespace, path: string, text: string): ProcSysError | null {
+export function procSysWrite(
+  kernel: Kernel,
+  net: NetNamespace,
+  path: string,
+  text: string,
+): ProcSysError | null {
   const p = normalizeProcPath(path);
   const node = procSysLookup(kernel, net, p);
   if (node.kind === "none") return "ENOENT";

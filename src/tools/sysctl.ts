@@ -280,7 +280,8 @@ function writeSetting(ctx: ToolContext, o: Opts, rawName: string, rawValue: stri
   if (!o.dryRun) {
     const e = procSysWrite(ctx.kernel, ctx.net, path, value);
     if (e !== null) {
-      const msg = e === "EINVAL" ? "Invalid argument" : e === "EISDIR" ? "Is a directory" : "No such file or directory";
+      const msg =
+        e === "EINVAL" ? "Invalid argument" : e === "EISDIR" ? "Is a directory" : "No such file or directory";
       ctx.err(`sysctl: setting key "${pathToDisplay(path)}": ${msg}\n`);
       return 1;
     }
@@ -293,7 +294,10 @@ function writeSetting(ctx: ToolContext, o: Opts, rawName: string, rawValue: stri
 function loadFile(ctx: ToolContext, o: Opts, file: string): number {
   let text: string;
   try {
-    text = file === "-" ? new TextDecoder().decode(ctx.stdin) : readFileSync(resolve(ctx.cwd ?? ".", file), "utf8");
+    text =
+      file === "-"
+        ? new TextDecoder().decode(ctx.stdin)
+        : readFileSync(resolve(ctx.cwd ?? ".", file), "utf8");
   } catch {
     ctx.err(`sysctl: cannot open "${file}": No such file or directory\n`);
     return 1;

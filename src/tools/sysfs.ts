@@ -4,12 +4,20 @@
  * net/core/net-sysfs.c: one value and a newline; hex for dev_id and flags; lowercase operstate;
  * EINVAL for carrier/speed/duplex of a device that is down.
  */
-import { type Kernel, type LinkStats, type NetDevice, type NetNamespace, OperState } from "../kernel/index.ts";
+import {
+  type Kernel,
+  type LinkStats,
+  type NetDevice,
+  type NetNamespace,
+  OperState,
+} from "../kernel/index.ts";
 import type { ToolContext } from "./context.ts";
 import { normalizeProcPath, type ProcSysError, procSysLookup } from "./procfs.ts";
 
 /** Result of reading one virtual file. */
-export type SysfsRead = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly errno: ProcSysError };
+export type SysfsRead =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly errno: ProcSysError };
 
 /** What a path names: a regular file, a directory, or nothing. */
 export type SysfsKind = "file" | "dir" | "none";
@@ -55,7 +63,8 @@ const OPERSTATE_NAMES: Readonly<Record<number, string>> = {
 /** A link-layer address as sysfs prints it: hex bytes joined by ":" (empty for addr_len 0). */
 function llAddr(mac: number, len: number): string {
   const bytes: string[] = [];
-  for (let i = len - 1; i >= 0; i--) bytes.push((Math.floor(mac / 2 ** (8 * i)) & 0xff).toString(16).padStart(2, "0"));
+  for (let i = len - 1; i >= 0; i--)
+    bytes.push((Math.floor(mac / 2 ** (8 * i)) & 0xff).toString(16).padStart(2, "0"));
   return bytes.join(":");
 }
 
@@ -178,7 +187,8 @@ function netClassNode(net: NetNamespace, parts: readonly string[]): Node {
     if (parts.length !== 3 || field === undefined) return NONE;
     return { kind: "file", read: () => ({ ok: true, text: `${dev.stats[field]}\n` }) };
   }
-  if (parts.length !== 2 || !DEVICE_FILES.includes(name) && name !== "speed" && name !== "duplex") return NONE;
+  if (parts.length !== 2 || (!DEVICE_FILES.includes(name) && name !== "speed" && name !== "duplex"))
+    return NONE;
   if ((name === "speed" || name === "duplex") && linkSettings(dev) === null) return NONE;
   return { kind: "file", read: () => deviceFile(dev, name) ?? { ok: false, errno: "ENOENT" } };
 }

@@ -15,7 +15,7 @@ import {
   netnsAdd,
   registerNetdevice,
 } from "../../src/kernel/index.ts";
-import { runIp } from "./golden.test.ts";
+import { runIp } from "./run-ip.ts";
 
 class FakeIpvlan extends NetDevice {
   readonly lower: NetDevice;

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import {
   allocSkb,
   devOpen,
+  devSetMtu,
   fibRouteAdd,
   neighTableGet,
   NUD,
@@ -219,4 +220,20 @@ test("the l3mdev hook runs after PRE_ROUTING and may consume or pass the packet"
   assert.equal(lab.ping(a, "10.0.0.2", { waitMs: 10 }).replies.length, 1);
   assert.equal(lab.ping(a, "10.0.0.2", { waitMs: 10, seq: 2 }).replies.length, 0);
   assert.deepEqual(seen, ["4 10.0.0.2", "4 10.0.0.2"]);
+});
+
+test("veth peer refusing an oversize frame: NET_XMIT_DROP reaches sendmsg as ENOBUFS (IpOutDiscards)", () => {
+  // veth_xmit returns NET_XMIT_DROP when __dev_forward_skb refuses the frame (longer than the
+  // peer's MTU), and ip_send_skb turns it into -ENOBUFS: iputils ping then retries.
+  const { lab, a, va, vb } = pair();
+  devSetMtu(va, 9000);
+  // resolve the neighbour first (a packet queued for ARP reports success at sendmsg)
+  assert.equal(lab.ping(a, "10.0.0.2", { size: 1400, pmtudisc: "do", waitMs: 10 }).replies.length, 1);
+  const r = lab.ping(a, "10.0.0.2", { size: 3000, pmtudisc: "do", waitMs: 10 });
+  assert.equal(r.sent, "ENOBUFS");
+  assert.equal(r.replies.length, 0);
+  assert.equal(va.stats.txDropped, 1);
+  assert.equal(vb.stats.rxDropped, 1);
+  assert.equal(ipv4Net(a).mib.OutDiscards, 1);
+  assert.equal(lab.ping(a, "10.0.0.2", { size: 1400, pmtudisc: "do", waitMs: 10 }).sent, 0);
 });

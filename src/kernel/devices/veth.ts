@@ -46,7 +46,9 @@ export class VethDevice extends NetDevice {
 
   /**
    * veth_xmit: forward to the peer's receive path; on success count tx here (the peer reports
-   * our tx as its rx), on failure count tx_dropped here (the peer counted rx_dropped).
+   * our tx as its rx), on failure count tx_dropped here (the peer counted rx_dropped) and
+   * return NET_XMIT_DROP, which callers see: an ipvlan slave above counts tx_dropped too, and a
+   * socket's sendmsg fails with ENOBUFS (ip_send_skb: net_xmit_errno).
    */
   override ndoStartXmit(skb: SkBuff): NetdevTxValue {
     const peer = this.peer;
@@ -54,7 +56,7 @@ export class VethDevice extends NetDevice {
     if (!peer || devForwardSkb(peer, skb) !== 0) {
       this.stats.txDropped++;
       this.countDrop("VETH_PEER_DROP");
-      return NetdevTx.OK;
+      return NetdevTx.DROP;
     }
     this.stats.txPackets++;
     this.stats.txBytes += len;

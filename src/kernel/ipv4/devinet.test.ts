@@ -29,7 +29,7 @@ test("loopback gets 127.0.0.1/8 scope host when it comes up", () => {
   assert.ok(lo.flags & IFA_F.PERMANENT);
 });
 
-test("same subnet → secondary; duplicates → EEXIST; deleting a primary takes its secondaries", () => {
+test("same subnet → secondary; duplicates → EEXIST (6.1: no extack); deleting a primary takes its secondaries", () => {
   const { lab, a, v0 } = setup();
   lab.addr(v0, "10.0.0.1/24");
   lab.addr(v0, "10.0.1.1/24");
@@ -37,8 +37,7 @@ test("same subnet → secondary; duplicates → EEXIST; deleting a primary takes
   assert.deepEqual(list(v0, a), ["10.0.0.1/24", "10.0.1.1/24", "10.0.0.5/24 secondary"]);
   assert.throws(
     () => lab.addr(v0, "10.0.0.1/24"),
-    (e: unknown) =>
-      e instanceof KernelError && e.code === "EEXIST" && e.extack === "ipv4: Address already assigned",
+    (e: unknown) => e instanceof KernelError && e.code === "EEXIST" && e.extack === undefined,
   );
   assert.throws(
     () => inetAddrAdd(v0, { local: parseIpv4("10.0.0.6"), prefixLen: 24, scope: RT_SCOPE.LINK }),

@@ -113,7 +113,8 @@ export interface AddrNlFlags {
 
 /**
  * inet_rtm_newaddr: adds an address (or updates an existing identical one with
- * replace/change). Throws KernelError: EEXIST "ipv4: Address already assigned", EINVAL for a
+ * replace/change). Throws KernelError: EEXIST (without an extack, as 6.1 answers: the
+ * "ipv4: Address already assigned." message came with later kernels), EINVAL for a
  * scope clash, whatever the inetaddr validator chain throws (ipvlan: EADDRINUSE), ENOBUFS without
  * an in_device.
  */
@@ -136,7 +137,8 @@ export function inetAddrAdd(
     (a) => a.mask === mask && ((address ^ a.address) & mask) >>> 0 === 0 && a.local === local,
   );
   if (existing) {
-    if (nl.excl || !nl.replace) fail("EEXIST", "ipv4: Address already assigned");
+    // inet_rtm_newaddr (6.1): find_matching_ifa hit with NLM_F_EXCL or without NLM_F_REPLACE.
+    if (nl.excl || !nl.replace) fail("EEXIST");
     const metric = req.rtPriority ?? 0;
     if (existing.rtPriority !== metric) {
       fibModifyPrefixMetric(existing, metric);
@@ -177,7 +179,8 @@ function insertIfa(inDev: InDevice, ifa: InIfaddr): void {
     const a = inDev.addrs[i];
     if (!(a.flags & IFA_F.SECONDARY) && ifa.scope <= a.scope) lastPrimary = i + 1;
     if (a.mask === ifa.mask && inetIfaMatch(a.address, ifa)) {
-      if (a.local === ifa.local) fail("EEXIST", "ipv4: Address already assigned");
+      // __inet_insert_ifa (6.1): plain -EEXIST, no extack.
+      if (a.local === ifa.local) fail("EEXIST");
       if (a.scope !== ifa.scope) fail("EINVAL", "ipv4: Invalid scope value");
       ifa.flags |= IFA_F.SECONDARY;
     }

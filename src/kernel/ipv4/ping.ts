@@ -157,7 +157,11 @@ export class PingSock {
     cb.mcLoop = this.mcastLoop;
     const r = ipLocalOut(net, skb, rt);
     if (r < 0) return r === -1 ? "EPERM" : r === -90 ? "EMSGSIZE" : "EINVAL";
-    if (r === 1) return "ENOBUFS";
+    if (r === 1) {
+      // ip_send_skb: net_xmit_errno(NET_XMIT_DROP) = -ENOBUFS, counted as IpOutDiscards.
+      ipv4Net(net).mib.OutDiscards++;
+      return "ENOBUFS";
+    }
     return 0;
   }
 

@@ -235,7 +235,13 @@ function ip6FinishOutput2(net: NetNamespace, skb: SkBuff, route: Rt6Dst): number
       copy.iif = dev.ifindex;
       net.kernel.loop.after(BACKLOG_DELAY, () => loopbackRcv(copy));
     }
-    if (pkt[7] === 0) return 0;
+    // Hop limit 0: for local listeners only (looped above); the original is freed, unnamed in
+    // Linux (kfree_skb), counted as Ip6OutDiscards.
+    if (pkt[7] === 0) {
+      mibInc(net, "Ip6OutDiscards");
+      dev.countDrop("NOT_SPECIFIED");
+      return 0;
+    }
   }
   return neighOutput(net, skb, dev, route.nexthop);
 }

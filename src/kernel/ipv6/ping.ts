@@ -12,7 +12,13 @@ import { allocSkb, type SkBuff } from "../skb.ts";
 import { ipv6ChkAddr } from "./addr-util.ts";
 import { buildIcmpv6Packet, ip6LocalOut, type Ip6OutOpts } from "./output.ts";
 import { ip6DstLookup } from "./route.ts";
-import { checkDest, icmpv6ErrConvert, type SockExtendedErr6, sockHopLimit } from "./sock-common.ts";
+import {
+  checkDest,
+  icmpv6ErrConvert,
+  ip6cbIifDev,
+  type SockExtendedErr6,
+  sockHopLimit,
+} from "./sock-common.ts";
 import { ipv6Net, mibInc } from "./state.ts";
 
 /** IPV6_MTU_DISCOVER modes (`ping -M want|do|dont|probe`). */
@@ -143,6 +149,11 @@ export class Ping6Socket {
     const r = ip6LocalOut(net, skb, dst);
     if (r === -90) return "EMSGSIZE";
     if (r < 0 && r !== -1) return "EINVAL";
+    if (r === 1) {
+      // ip6_send_skb: net_xmit_errno(NET_XMIT_DROP) = -ENOBUFS, counted as Ip6OutDiscards.
+      mibInc(net, "Ip6OutDiscards");
+      return "ENOBUFS";
+    }
     return r === -1 ? "EPERM" : 0;
   }
 
@@ -213,7 +224,9 @@ export function pingRcvReply(
   seq: number,
   data: Uint8Array,
 ): void {
-  const s = pingLookup(net, ident, to, skb.dev);
+  // ping_v6 lookup and recvmsg's sin6_scope_id both go by IP6CB(skb)->iif (inet6_iif).
+  const iifDev = ip6cbIifDev(skb);
+  const s = pingLookup(net, ident, to, iifDev);
   if (!s) {
     skb.dev.countDrop("NO_SOCKET");
     return;
@@ -224,7 +237,7 @@ export function pingRcvReply(
     from,
     to,
     hopLimit,
-    dev: skb.dev.name,
+    dev: iifDev.name,
     data: data.slice(),
     time: net.kernel.now,
   });

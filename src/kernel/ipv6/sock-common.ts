@@ -10,7 +10,24 @@ import {
   ipv6MulticastScope,
 } from "../../wire/index.ts";
 import type { ErrnoName } from "../errno.ts";
+import { IFF, type NetDevice } from "../netdev.ts";
+import type { SkBuff } from "../skb.ts";
 import type { Rt6Dst } from "./types.ts";
+
+/**
+ * The device IP6CB(skb)->iif names, as ip6_rcv_core sets it: a packet that kept its dst (looped
+ * through lo: skb_valid_dst) counts as arriving on the dst's idev, i.e. the device owning the
+ * local address it was sent to (a reply to our own fe80::...%ipvl0 arrives "on" ipvl0, not lo);
+ * anything else on the device it came in on. Sockets read it for the source's scope id and for
+ * bound-device matching (inet6_iif).
+ */
+export function ip6cbIifDev(skb: SkBuff): NetDevice {
+  if (skb.dev.flags & IFF.LOOPBACK) {
+    const d = skb.cb.ip6dst as Rt6Dst | undefined;
+    if (d?.route) return d.route.dev;
+  }
+  return skb.dev;
+}
 
 /** An ICMPv6 or local error delivered to a socket's error queue (IPV6_RECVERR). */
 export interface SockExtendedErr6 {

@@ -149,6 +149,11 @@ export class Udp6Socket {
     mibInc(net, "Udp6OutDatagrams");
     const r = ip6LocalOut(net, skb, dst);
     if (r === -90) return "EMSGSIZE";
+    if (r === 1) {
+      // ip6_send_skb: net_xmit_errno(NET_XMIT_DROP) = -ENOBUFS, counted as Ip6OutDiscards.
+      mibInc(net, "Ip6OutDiscards");
+      return "ENOBUFS";
+    }
     return r < 0 ? "EPERM" : 0;
   }
 

@@ -307,14 +307,17 @@ export class NeighTable<K extends NeighKey> {
 
   /**
    * neigh_invalidate: resolution failed; every queued packet's sender hears about it
-   * (error_report), and the queue empties.
+   * (error_report), and the queue empties. The error report frees the packet
+   * (arp_error_report: kfree_skb_reason NEIGH_FAILED), so it is counted here.
    */
   #invalidate(n: Neighbour<K>): void {
     this.stats.resFailed++;
     while (n.nudState === NUD.FAILED && n.queue.length > 0) {
       const skb = n.queue.shift()!;
       n.queueBytes -= skbTruesize(skb);
+      const dev = skb.dev;
       this.ops.errorReport(n, skb);
+      dev.countDrop("NEIGH_FAILED");
     }
     this.#purgeQueue(n, "NEIGH_FAILED");
   }
