@@ -183,7 +183,7 @@ function ipaddrModify(
   try {
     if (family === AF.INET6) {
       requireStack(net, 6);
-      if (cmd === "del") inet6AddrDel(d, peer ? local.v6 : local.v6, prefixLen);
+      if (cmd === "del") inet6AddrDel(d, local.v6, prefixLen);
       else {
         inet6AddrAdd(d, {
           addr: local.v6,

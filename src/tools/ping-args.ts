@@ -32,6 +32,8 @@ export interface PingOptions {
   tos: number;
   /** -m. */
   mark: number;
+  /** -e: the ICMP echo identifier (null: the kernel picks one). */
+  ident: number | null;
   quiet: boolean;
   numeric: boolean;
   verbose: boolean;
@@ -175,6 +177,7 @@ export function parsePingArgs(argv: readonly string[], warn: (s: string) => void
     ttl: null,
     tos: 0,
     mark: 0,
+    ident: null,
     quiet: false,
     numeric: false,
     verbose: false,
@@ -226,8 +229,12 @@ export function parsePingArgs(argv: readonly string[], warn: (s: string) => void
       case "m":
         o.mark = integer(arg, 0, 0xffffffff);
         break;
+      case "e":
+        // iputils: strtoul_or_err(optarg, ..., 0, IDENTIFIER_MAX), IDENTIFIER_MAX = 0xffff
+        o.ident = integer(arg, 0, 0xffff);
+        break;
       default:
-        // -e -F -l -N -p -S -T: accepted, no effect here
+        // -F -l -N -p -S -T: accepted, no effect here
         break;
     }
   };

@@ -483,7 +483,7 @@ function setup4(ctx: ToolContext, o: PingOptions, t: Target, run: PingRun): void
     ctx.err(`ping: Warning: source address might be selected on device other than: ${bindDev.name}\n`);
   }
   if (bcast) ctx.err("WARNING: pinging broadcast address\n");
-  const sock: PingSock = pingSocket(net);
+  const sock: PingSock = pingSocket(net, o.ident ?? undefined);
   sock.bindDev = bindDev;
   if (bindAddr) sock.bindAddr = bindAddr;
   sock.broadcast = o.broadcast;
@@ -537,7 +537,7 @@ function setup6(ctx: ToolContext, o: PingOptions, t: Target, run: PingRun): void
     }
   }
   const daddr = t.v6;
-  const sock: Ping6Socket = ping6Socket(net);
+  const sock: Ping6Socket = ping6Socket(net, o.ident ?? undefined);
   sock.bindDev = bindDev;
   if (bindAddr) {
     const e = sock.bind(bindAddr);

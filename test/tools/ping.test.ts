@@ -220,3 +220,16 @@ test("an ICMP error is read like iputils' recvmsg does: it does not come back as
   assert.equal(ctx.outText().match(/Destination Host Unreachable/g)?.length, 6);
   assert.match(ctx.outText(), /6 packets transmitted, 0 received, \+6 errors, 100% packet loss/);
 });
+
+test("-e sets the ICMP echo identifier (IPv4 and IPv6); out of range is an argument error", async () => {
+  const { kernel, a } = await vethPair();
+  const v4 = toolCtx(kernel, a, ["-e", "4001", "-v", "-c1", "10.9.0.2"]);
+  assert.equal(await pingMain(v4), 0);
+  assert.match(v4.outText(), /icmp_seq=1 ident=4001 /);
+  const v6 = toolCtx(kernel, a, ["-e4002", "-v", "-c1", "2001:db8:9::1"]);
+  assert.equal(await pingMain(v6), 0);
+  assert.match(v6.outText(), /icmp_seq=1 ident=4002 /);
+  const bad = toolCtx(kernel, a, ["-e", "65536", "-c1", "10.9.0.2"]);
+  assert.equal(await pingMain(bad), 1);
+  assert.equal(bad.errText(), "ping: invalid argument: '65536': out of range: 0 <= value <= 65535\n");
+});

@@ -18,10 +18,14 @@ export class LoopbackDevice extends NetDevice {
     this.ndoSetMacAddress = null;
   }
 
-  /** loopback_xmit: the frame comes straight back in (through the backlog). */
+  /**
+   * loopback_xmit: the frame comes straight back in (through the backlog). The one counter it
+   * keeps (dev_lstats_add, reported as both rx and tx) takes skb->len after eth_type_trans has
+   * pulled the Ethernet header: a 98-byte ping frame counts 84 bytes.
+   */
   override ndoStartXmit(skb: SkBuff): NetdevTxValue {
-    const len = skb.data.length;
     ethTypeTrans(skb, this);
+    const len = skb.data.length - skb.network;
     this.stats.txPackets++;
     this.stats.txBytes += len;
     this.stats.rxPackets++;
