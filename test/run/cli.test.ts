@@ -71,9 +71,15 @@ describe("ipvl CLI", () => {
         encoding: "utf8",
       });
       assert.equal(r.status, 4, r.stderr);
-      assert.equal(r.stdout, "args: a --real\nip rc=1\n");
-      // Until the simulated kernel is wired in, the CLI's userland refuses every tool.
-      assert.match(r.stderr, /^ipvl: ip: the simulated kernel is not wired into the CLI yet$/m);
+      // A fresh simulated kernel: the initial namespace has only lo (up, as after boot).
+      assert.equal(
+        r.stdout,
+        "args: a --real\n" +
+          "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\n" +
+          "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n" +
+          "ip rc=0\n",
+      );
+      assert.equal(r.stderr, "");
       const v = spawnSync(process.execPath, [BIN, "--version"], { encoding: "utf8" });
       assert.match(v.stdout, /^ipvl \d+\.\d+\.\d+/);
     } finally {
