@@ -51,7 +51,12 @@ const SLEEP_SLICE_NS = 100_000_000n;
 export interface SimUserlandOptions {
   /** Seed of the kernel's PRNG (MAC addresses, ping identifiers, DAD delays ...). */
   readonly seed?: number;
+  /** Linux release to follow where releases differ (KernelOptions.release; default 6.1.0). */
+  readonly release?: string;
 }
+
+/** Environment variable that picks the simulated kernel's release (`IPVL_KERNEL_RELEASE=6.18.0 ipvl run ...`). */
+export const KERNEL_RELEASE_ENV = "IPVL_KERNEL_RELEASE";
 
 /**
  * Boots the kernel a run uses: core, IPv4, IPv6, netfilter, ipvlan, macvlan; then does what a
@@ -59,8 +64,8 @@ export interface SimUserlandOptions {
  * in the initial namespace, so that the host's own traffic to itself (self replies to its
  * broadcasts and multicasts, local destinations) goes through a running loopback.
  */
-export function bootSimKernel(seed = 1): Kernel {
-  const kernel = bootKernel({ seed });
+export function bootSimKernel(seed = 1, release?: string): Kernel {
+  const kernel = bootKernel(release === undefined ? { seed } : { seed, release });
   ipv4Init(kernel);
   ipv6Init(kernel);
   netfilterInit(kernel);
@@ -81,7 +86,7 @@ export class SimUserland implements Userland {
   readonly kernel: Kernel;
 
   constructor(options: SimUserlandOptions = {}) {
-    this.kernel = bootSimKernel(options.seed ?? 1);
+    this.kernel = bootSimKernel(options.seed ?? 1, options.release);
   }
 
   netnsExists(name: string): boolean {
@@ -158,7 +163,8 @@ export class SimUserland implements Userland {
   }
 }
 
-/** A fresh simulated userland (the `ipvl run` factory). */
+/** A fresh simulated userland (the `ipvl run` factory); the release defaults to $IPVL_KERNEL_RELEASE. */
 export function makeSimUserland(options: SimUserlandOptions = {}): Userland {
-  return new SimUserland(options);
+  const release = options.release ?? (process.env[KERNEL_RELEASE_ENV] || undefined);
+  return new SimUserland(release === undefined ? options : { ...options, release });
 }

@@ -269,7 +269,13 @@ export function ipvlanExternalFrame(skb: SkBuff, port: IpvlPort): boolean {
 /** Mirrors ipvlan_core.c:ipvlan_handle_mode_l2. */
 export function ipvlanHandleModeL2(skb: SkBuff, port: IpvlPort): RxHandlerResultValue {
   if ((skb.data[0] & 1) === 0) return ipvlanHandleModeL3(skb, port);
-  // Looped-back frames (the master's own broadcasts) are the master's business only.
+  // Looped-back frames (the master's own broadcasts/multicasts) are the master's only. In 6.1
+  // ipvlan does not test PACKET_LOOPBACK, but dev_loopback_xmit clones the packet before
+  // neighbour output, with the "MAC header" reset onto the IP header: IPv6 (0x6.) reads as
+  // unicast and goes to the L3 lookup (no slave owns ff02::1: PASS); IPv4 (0x45) reads as
+  // multicast, and its clone reaches a slave only if the IP header bytes hash into that slave's
+  // mac_filters (a few of 256 bits, keyed by a per-boot secret). bcast-mcast.out: root's
+  // broadcast ping is answered by 10.0.0.1 and itself, never by a slave.
   if (skb.pktType === PacketType.LOOPBACK) return RxHandlerResult.PASS;
   if (ipvlanExternalFrame(skb, port)) {
     if (port.backlog.length >= IPVLAN_QBACKLOG_LIMIT) {

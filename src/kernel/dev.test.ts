@@ -171,3 +171,41 @@ test("deleting a namespace removes its devices and the veth peer elsewhere", () 
   assert.equal(k.initNet.dev("eth0"), undefined);
   assert.ok(!k.namespaces.includes(ext));
 });
+
+test("up without carrier (veth peer down): noop_qdisc drops before the driver; tx_dropped from 6.11 on", () => {
+  for (const [release, txDropped] of [
+    ["6.1.0", 0],
+    ["6.18.0", 1],
+  ] as const) {
+    const k = bootKernel({ seed: 7, release });
+    const veth = k.linkKinds.get("veth")!;
+    const eth0 = veth.newLink(k.initNet, { name: "eth0", peer: { name: "ext0" } });
+    const ext0 = k.initNet.dev("ext0")!;
+    devOpen(eth0);
+    devOpen(ext0);
+    k.loop.runUntil(NSEC_PER_MSEC);
+    devClose(ext0);
+    k.loop.runUntil(2n * NSEC_PER_MSEC); // linkwatch: eth0 loses its qdisc (dev_deactivate)
+    let tapped = 0;
+    k.initNet.taps.add({ dev: eth0, deliver: () => tapped++ });
+    const r = devQueueXmit(allocSkb(frame(0x020000000001, 0x020000000002, 0x0800), eth0));
+    assert.equal(r, 2, `NET_XMIT_CN (${release})`);
+    assert.equal(tapped, 0, "taps see only what reaches the driver");
+    assert.equal(eth0.stats.txDropped, txDropped, release);
+    assert.equal(ext0.stats.rxDropped, 0, "the peer never sees it");
+    assert.equal(eth0.drops.get("QDISC_DROP"), 1);
+    devOpen(ext0); // carrier back: the qdisc is attached again by linkwatch
+    k.loop.runUntil(3n * NSEC_PER_MSEC);
+    assert.equal(devQueueXmit(allocSkb(frame(0x020000000001, 0x020000000002, 0x0800), eth0)), 0);
+  }
+});
+
+test("lo counts skb->len after eth_type_trans (no Ethernet header) as both rx and tx bytes", () => {
+  const k = bootKernel();
+  const lo = k.initNet.dev("lo")!;
+  devOpen(lo);
+  devQueueXmit(allocSkb(frame(0, 0, 0x0800, 98), lo));
+  assert.equal(lo.stats.txBytes, 84);
+  assert.equal(lo.stats.rxBytes, 84);
+  assert.equal(lo.stats.txPackets, 1);
+});

@@ -123,6 +123,21 @@ export function devClose(dev: NetDevice): void {
 }
 
 /**
+ * Mirrors net/sched/sch_generic.c:noop_enqueue, the qdisc of a device that is up without
+ * carrier (dev_activate waits for the carrier, linkwatch's dev_deactivate swaps it in when the
+ * carrier goes; we follow dev->carrier at once, without linkwatch's short delay): the frame
+ * is freed before any driver or tap sees it and the caller gets NET_XMIT_CN (no error for a
+ * socket). Since 6.11 it counts as the device's tx_dropped; before, nowhere
+ * (docs/kernel-versions.md).
+ */
+function noopEnqueue(skb: SkBuff): NetdevTxValue {
+  const dev = skb.dev;
+  if (dev.netns.kernel.releaseAtLeast(6, 11)) dev.stats.txDropped++;
+  kfreeSkb(skb, "QDISC_DROP");
+  return NetdevTx.CN;
+}
+
+/**
  * dev_change_flags: applies user-changeable flags; UP goes through open/close, PROMISC and
  * ALLMULTI through their reference counts, anything else raises NETDEV_CHANGE on an up device.
  */
@@ -445,7 +460,7 @@ const deadLoopWarnings = new WeakMap<Kernel, { window: bigint; budget: number }>
 
 /**
  * dev_queue_xmit: taps see the outgoing frame, then the driver transmits it. A device that
- * is down drops it (tx_dropped). A transmit nested deeper than XMIT_RECURSION_LIMIT (a virtual
+ * is down drops it (tx_dropped); one up without carrier has noop_qdisc (noopEnqueue). A transmit nested deeper than XMIT_RECURSION_LIMIT (a virtual
  * device routed over itself, e.g. an L3 ipvlan slave whose only route is its own subnet) is
  * dropped with the kernel's "Dead loop" message instead of recursing forever. Mirrors
  * net/core/dev.c:__dev_queue_xmit (recursion_alert).
@@ -457,6 +472,7 @@ export function devQueueXmit(skb: SkBuff): NetdevTxValue {
     kfreeSkb(skb, "DEV_READY");
     return NetdevTx.DROP;
   }
+  if (!dev.carrier) return noopEnqueue(skb);
   if (xmitRecursion > XMIT_RECURSION_LIMIT) {
     deadLoopWarning(dev);
     dev.stats.txDropped++;

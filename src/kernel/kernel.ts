@@ -66,6 +66,21 @@ export interface KernelOptions {
   readonly seed?: number;
   /** Number of "CPUs" (affects veth queue counts as in Linux). */
   readonly cpus?: number;
+  /**
+   * The Linux release whose behaviour to follow where releases differ ("6.1.0", the oracle's
+   * kernel, by default); docs/kernel-versions.md lists the places that read it.
+   */
+  readonly release?: string;
+}
+
+/** The release a kernel follows unless told otherwise: the oracle's (Debian 12). */
+export const DEFAULT_KERNEL_RELEASE = "6.1.0";
+
+/** "6.18.0" (or "6.18", "6.18.44-foo") as [major, minor, patch]. */
+export function parseKernelRelease(release: string): readonly [number, number, number] {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?(?:[-+~].*)?$/.exec(release);
+  if (!m) throw new Error(`Cannot parse kernel release "${release}": expected MAJOR.MINOR[.PATCH]`);
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
 }
 
 /** The simulated kernel. */
@@ -76,6 +91,9 @@ export class Kernel {
   readonly random: Random;
   /** Number of possible CPUs. */
   readonly cpus: number;
+  /** The Linux release followed where releases differ (KernelOptions.release). */
+  readonly release: string;
+  readonly #version: readonly [number, number, number];
   /** Every live namespace, in creation order; the first is init_net. */
   readonly namespaces: NetNamespace[] = [];
   /** The initial namespace. */
@@ -105,8 +123,16 @@ export class Kernel {
   constructor(options: KernelOptions = {}) {
     this.random = new Random(options.seed ?? 1);
     this.cpus = options.cpus ?? 2;
+    this.release = options.release ?? DEFAULT_KERNEL_RELEASE;
+    this.#version = parseKernelRelease(this.release);
     this.initNet = new NetNamespace(this, this.#inum++, null);
     this.namespaces.push(this.initNet);
+  }
+
+  /** True when the followed release is MAJOR.MINOR or later (for behaviour that changed there). */
+  releaseAtLeast(major: number, minor: number): boolean {
+    const [ma, mi] = this.#version;
+    return ma > major || (ma === major && mi >= minor);
   }
 
   /** Current virtual time (ns since boot). */

@@ -47,6 +47,7 @@ export const DROP_REASONS: Readonly<Record<string, DropReasonInfo>> = {
   CPU_BACKLOG: { kind: "drop", counter: "rx_dropped" },
   PKT_TOO_BIG: { kind: "drop", counter: "rx_dropped (dev_forward_skb); FragFails / Ip6FragFails (IP)" },
   DEV_READY: { kind: "drop", counter: "rx_dropped (dev_forward_skb); tx_dropped (dev_queue_xmit)" },
+  QDISC_DROP: { kind: "drop", counter: "tx_dropped (6.11 and later; before: no counter)" },
   RECURSION_LIMIT: { kind: "drop", counter: "tx_dropped" },
   VETH_PEER_DROP: { kind: "note", counter: "tx_dropped" },
   MACVLAN_XMIT_FAIL: { kind: "note", counter: "tx_dropped" },

@@ -131,12 +131,18 @@ export function runReal(name: string, timeoutMs: number): Promise<ScriptOutput> 
   return runMerged(["bash", scenarioPath(name)], { DIFF_PREFIX: NETNS_PREFIX }, timeoutMs);
 }
 
+/**
+ * The release the fixtures were recorded on (this machine's kernel, major.minor): the
+ * simulated kernel follows it where releases differ (docs/kernel-versions.md).
+ */
+export const FIXTURE_KERNEL_RELEASE = "6.18.0";
+
 /** Runs a scenario under `ipvl run` (the CLI as installed: bin/ipvl.js, compiled dist/). */
 export function runSimulated(name: string, timeoutMs: number): Promise<ScriptOutput> {
   const cli = join(REPO_ROOT, "bin", "ipvl.js");
   return runMerged(
     [process.execPath, cli, "run", scenarioPath(name)],
-    { DIFF_PREFIX: NETNS_PREFIX },
+    { DIFF_PREFIX: NETNS_PREFIX, IPVL_KERNEL_RELEASE: FIXTURE_KERNEL_RELEASE },
     timeoutMs,
   );
 }

@@ -61,6 +61,8 @@ test("router without a route: net unreachable; unreachable route: host unreachab
   const { lab, h1, r } = routed();
   let p = lab.ping(h1, "10.9.0.2");
   assert.deepEqual([p.errors[0]?.type, p.errors[0]?.code, p.errors[0]?.errno], [3, 0, "ENETUNREACH"]);
+  // The error route is not RTCF_LOCAL: the router answers from its own address (router.out).
+  assert.equal(formatIpv4(p.errors[0]?.offender ?? 0), "10.1.0.1");
   fibRouteAdd(r, { dst: parseIpv4("10.8.0.0"), dstLen: 16, type: RTN.UNREACHABLE });
   fibRouteAdd(r, { dst: parseIpv4("10.7.0.0"), dstLen: 16, type: RTN.PROHIBIT });
   fibRouteAdd(r, { dst: parseIpv4("10.6.0.0"), dstLen: 16, type: RTN.BLACKHOLE });

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  bootKernel,
   devChangeFlags,
   devChangeNetNamespace,
   devClose,
@@ -21,6 +22,7 @@ import {
   ip6RouteDump,
   ipv6DevAddrs,
   ipv6DevMcList,
+  ipv6Init,
 } from "../../src/kernel/ipv6/index.ts";
 import { formatIpv6, formatMac, parseIpv6, parseMac } from "../../src/wire/index.ts";
 import { ipv6Lab, MAC1, MAC2 } from "./ipv6-lab.ts";
@@ -358,4 +360,28 @@ test("forwarding on: subnet-router anycast routes and groups, all-routers groups
       "ff01::1",
     ],
   );
+});
+
+test("duplicate add / missing delete: 6.1 answers with the errno alone, 6.7 and later add extacks", () => {
+  for (const [release, dup, missing] of [
+    ["6.1.0", undefined, undefined],
+    ["6.18.0", "ipv6: address already assigned", "ipv6: address not found"],
+  ] as const) {
+    const k = bootKernel({ release });
+    ipv6Init(k);
+    const d = k.linkKinds.get("dummy")!.newLink(k.initNet, { name: "d0" });
+    devOpen(d);
+    const addr = parseIpv6("2001:db8::1");
+    inet6AddrAdd(d, { addr, prefixLen: 64, flags: 0, excl: true });
+    assert.throws(
+      () => inet6AddrAdd(d, { addr, prefixLen: 64, flags: 0, excl: true }),
+      (e: unknown) => e instanceof KernelError && e.code === "EEXIST" && e.extack === dup,
+      release,
+    );
+    assert.throws(
+      () => inet6AddrDel(d, parseIpv6("2001:db8::2"), 64),
+      (e: unknown) => e instanceof KernelError && e.code === "EADDRNOTAVAIL" && e.extack === missing,
+      release,
+    );
+  }
 });

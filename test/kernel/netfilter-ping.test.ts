@@ -113,3 +113,17 @@ test("a policy drop output chain makes ping fail with EPERM", async () => {
   assert.equal(r.replies.length, 0);
   assert.notEqual(r.sent, 0);
 });
+
+test("reject with icmp type host-prohibited: the sender gets the ICMP error (nf_send_unreach), then the drop", async () => {
+  const { lab, a, nft } = setup();
+  const rules = `table ip f {
+  chain output { type filter hook output priority 0; ip daddr 10.9.0.2 icmp type echo-request counter reject with icmp type host-prohibited; }
+}
+`;
+  assert.equal((await nft(["-f", "-"], rules)).rc, 0);
+  const out = lab.ping(a, "10.9.0.2");
+  assert.equal(out.replies.length, 0);
+  assert.equal(out.errors.length, 1, "the rejected echo request comes back as an ICMP error");
+  const e = out.errors[0]!;
+  assert.deepEqual([e.type, e.code, e.errno], [3, 10, "EHOSTUNREACH"]);
+});

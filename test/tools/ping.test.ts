@@ -233,3 +233,16 @@ test("-e sets the ICMP echo identifier (IPv4 and IPv6); out of range is an argum
   assert.equal(await pingMain(bad), 1);
   assert.equal(bad.errText(), "ping: invalid argument: '65536': out of range: 0 <= value <= 65535\n");
 });
+
+test("-s 70000: sendmsg fails (EMSGSIZE) with nothing queued: silently transmitted, no +errors", async () => {
+  // iputils pinger: receive_error_msg finds the error queue empty (-1), so hard_local_error
+  // prints no "sendmsg" line; the differential errors.out shows the same on a real kernel.
+  const { kernel, a } = await vethPair();
+  const ctx = toolCtx(kernel, a, ["-c1", "-W1", "-s", "70000", "10.9.0.2"]);
+  assert.equal(await pingMain(ctx), 1);
+  assert.equal(ctx.errText(), "");
+  assert.equal(
+    ctx.outText(),
+    "PING 10.9.0.2 (10.9.0.2) 70000(70028) bytes of data.\n\n--- 10.9.0.2 ping statistics ---\n1 packets transmitted, 0 received, 100% packet loss, time 0ms\n\n",
+  );
+});

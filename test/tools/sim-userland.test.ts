@@ -113,3 +113,17 @@ test("a background ping and a capture only see time other commands move", async 
   assert.equal(td.out().match(/ICMP echo request/g)?.length, 3);
   assert.ok(ul.kernel.now < 3n * NSEC_PER_SEC);
 });
+
+test("boot does what init does: lo is up in the initial namespace only (the oracle VM's /init too)", async () => {
+  // bcast-mcast.out: the master's namespace answers its own broadcast/multicast pings
+  // ("from root ... responders: 10.0.0.1 10.0.0.2"), which needs a running lo there.
+  const ul = new SimUserland();
+  const root = cmd(["ip", "-o", "addr", "show", "dev", "lo"]);
+  assert.equal(await ul.run("ip", root.ctx), 0);
+  assert.match(root.out(), /^1: lo {4}inet 127\.0\.0\.1\/8 scope host lo/m);
+  assert.match(root.out(), /^1: lo {4}inet6 ::1\/128 scope host/m);
+  assert.equal(await ul.run("ip", cmd(["ip", "netns", "add", "n1"]).ctx), 0);
+  const ns = cmd(["ip", "-o", "link", "show", "lo"], "n1");
+  assert.equal(await ul.run("ip", ns.ctx), 0);
+  assert.match(ns.out(), /^1: lo: <LOOPBACK> .* state DOWN /);
+});

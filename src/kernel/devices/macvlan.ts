@@ -8,9 +8,14 @@
 import {
   devForwardSkb,
   devQueueXmit,
+  devSetMtu,
+  linkwatchFireEvent,
   netdevRxHandlerRegister,
   netdevRxHandlerUnregister,
+  netifCarrierOff,
+  netifCarrierOn,
   netifRx,
+  netifSetDormant,
   registerNetdevice,
   unregisterNetdevice,
 } from "../dev.ts";
@@ -23,6 +28,7 @@ import {
   NetDevice,
   NetdevTx,
   type NetdevTxValue,
+  OperState,
   RxHandlerResult,
   type RxHandlerResultValue,
 } from "../netdev.ts";
@@ -37,10 +43,15 @@ export const MACVLAN_MODE = { private: 1, vepa: 2, bridge: 4, passthru: 8, sourc
 /** One macvlan mode name. */
 export type MacvlanModeName = keyof typeof MACVLAN_MODE;
 
+/** MACVLAN_DEFAULT_BC_QUEUE_LEN: the broadcast queue length asked for when none is given. */
+export const MACVLAN_DEFAULT_BC_QUEUE_LEN = 1000;
+
 /** struct macvlan_port: the macvlans of one lower device. */
 interface MacvlanPort {
   readonly dev: NetDevice;
   readonly vlans: MacvlanDevice[];
+  /** bc_queue_len_used: the largest bc_queue_len_req of its macvlans (update_port_bc_queue_len). */
+  bcQueueLenUsed: number;
 }
 
 function macOf(d: Uint8Array, off: number): number {
@@ -56,6 +67,10 @@ export class MacvlanDevice extends NetDevice {
   readonly lowerdev: NetDevice;
   /** MACVLAN_MODE_* value. */
   mode: number;
+  /** MACVLAN_FLAG_* (nopromisc, nodst). */
+  macvlanFlags = 0;
+  /** bc_queue_len_req (`bcqueuelen N`). */
+  bcQueueLenReq = MACVLAN_DEFAULT_BC_QUEUE_LEN;
   readonly #port: MacvlanPort;
 
   constructor(name: string, lowerdev: NetDevice, port: MacvlanPort, mode: number) {
@@ -105,11 +120,17 @@ export class MacvlanDevice extends NetDevice {
     return this.lowerdev;
   }
 
+  /** macvlan_fill_info: IFLA_MACVLAN_MODE, _FLAGS, _BC_QUEUE_LEN and _BC_QUEUE_LEN_USED, as numbers. */
   override linkInfo(): LinkInfo {
-    const name =
-      (Object.keys(MACVLAN_MODE) as MacvlanModeName[]).find((k) => MACVLAN_MODE[k] === this.mode) ??
-      "unknown";
-    return { kind: "macvlan", data: { mode: name } };
+    return {
+      kind: "macvlan",
+      data: {
+        mode: this.mode,
+        flags: this.macvlanFlags,
+        bcqueuelen: this.bcQueueLenReq,
+        usedbcqueuelen: this.#port.bcQueueLenUsed,
+      },
+    };
   }
 }
 
@@ -140,6 +161,18 @@ function macvlanHandleFrame(skb: SkBuff): RxHandlerResultValue {
   return RxHandlerResult.ANOTHER;
 }
 
+/** update_port_bc_queue_len. */
+function updatePortBcQueueLen(port: MacvlanPort): void {
+  port.bcQueueLenUsed = Math.max(0, ...port.vlans.map((v) => v.bcQueueLenReq));
+}
+
+/** netif_stacked_transfer_operstate (net/core/dev.c): dormant and carrier follow the lower device. */
+function stackedTransferOperstate(rootdev: NetDevice, dev: NetDevice): void {
+  netifSetDormant(dev, rootdev.operstate === OperState.DORMANT);
+  if (rootdev.carrier) netifCarrierOn(dev);
+  else netifCarrierOff(dev);
+}
+
 function modeOf(data: InfoData | undefined): number {
   const m = data?.mode;
   if (m === undefined) return MACVLAN_MODE.vepa;
@@ -159,13 +192,16 @@ function macvlanNewLink(net: NetNamespace, attrs: NewLinkAttrs, kernel: Kernel):
   const mode = modeOf(attrs.infoData);
   if (!port) {
     if (lower.type !== ARPHRD.ETHER || lower.flags & IFF.LOOPBACK) fail("EINVAL");
-    port = { dev: lower, vlans: [] };
+    port = { dev: lower, vlans: [], bcQueueLenUsed: 0 };
     netdevRxHandlerRegister(lower, macvlanHandleFrame, port);
   }
   const dev = new MacvlanDevice(attrs.name ?? "macvlan%d", lower, port, mode);
   dev.mac = attrs.address ?? randomEtherAddr(kernel.random);
   dev.mtu = attrs.mtu ?? lower.mtu;
   dev.carrier = lower.carrier;
+  const data = attrs.infoData;
+  if (typeof data?.flags === "number") dev.macvlanFlags = data.flags;
+  if (typeof data?.bcqueuelen === "number") dev.bcQueueLenReq = data.bcqueuelen;
   try {
     registerNetdevice(net, dev);
   } catch (e) {
@@ -173,7 +209,12 @@ function macvlanNewLink(net: NetNamespace, attrs: NewLinkAttrs, kernel: Kernel):
     throw e;
   }
   port.vlans.push(dev);
+  updatePortBcQueueLen(port);
   lower.uppers.add(dev);
+  // macvlan_common_newlink ends with netif_stacked_transfer_operstate + linkwatch_fire_event:
+  // linkwatch gives the new device its operstate (UP once opened, not UNKNOWN).
+  stackedTransferOperstate(lower, dev);
+  linkwatchFireEvent(dev);
   return dev;
 }
 
@@ -185,6 +226,7 @@ function macvlanDelLink(dev: NetDevice): void {
     if (port) {
       const i = port.vlans.indexOf(dev);
       if (i >= 0) port.vlans.splice(i, 1);
+      updatePortBcQueueLen(port);
       if (port.vlans.length === 0) netdevRxHandlerUnregister(lower);
     }
     lower.uppers.delete(dev);
@@ -192,11 +234,26 @@ function macvlanDelLink(dev: NetDevice): void {
   unregisterNetdevice(dev);
 }
 
-/** macvlan_device_event: a lower device that is really unregistered takes its macvlans along. */
+/**
+ * macvlan_device_event on the lower device: UP/DOWN/CHANGE pass its carrier and dormancy on,
+ * a smaller MTU shrinks the macvlans above it, a real unregistration takes them along.
+ */
 function macvlanDeviceEvent(e: NetdevNotification): void {
-  if (e.event !== "UNREGISTER" || e.moving || e.dev.rxHandler !== macvlanHandleFrame) return;
+  if (e.dev.rxHandler !== macvlanHandleFrame) return;
   const port = e.dev.rxHandlerData as MacvlanPort;
-  for (const vlan of [...port.vlans]) macvlanDelLink(vlan);
+  switch (e.event) {
+    case "UP":
+    case "DOWN":
+    case "CHANGE":
+      for (const vlan of port.vlans) stackedTransferOperstate(e.dev, vlan);
+      break;
+    case "CHANGEMTU":
+      for (const vlan of port.vlans) if (vlan.mtu > e.dev.mtu) devSetMtu(vlan, e.dev.mtu);
+      break;
+    case "UNREGISTER":
+      if (!e.moving) for (const vlan of [...port.vlans]) macvlanDelLink(vlan);
+      break;
+  }
 }
 
 /** Registers the "macvlan" link kind and its netdev notifier. */

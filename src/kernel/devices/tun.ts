@@ -19,7 +19,9 @@ export class TunDevice extends NetDevice {
     this.mode = mode;
     this.carrier = false;
     this.qdisc = "pfifo_fast";
-    this.txqlen = 500;
+    // tun_setup: TUN_READQ_SIZE (500); for a tap, tun_net_initialize's ether_setup then puts
+    // back DEFAULT_TX_QUEUE_LEN (1000).
+    this.txqlen = mode === "tap" ? 1000 : 500;
     this.tsoMaxSize = 65536;
     if (mode === "tap") this.maxMtu = 65521;
     if (mode === "tun") {

@@ -2,10 +2,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ipv4Lab, mac } from "../../../test/kernel/ipv4-lab.ts";
 import { formatIpv4, parseIpv4 } from "../../wire/index.ts";
+import { bootKernel } from "../boot.ts";
 import { devChangeNetNamespace } from "../dev.ts";
 import { KernelError } from "../errno.ts";
 import { inetAddrAdd, inetAddrDel, inetAddrList, inetSelectAddr } from "./devinet.ts";
 import { fibRoutes } from "./fib.ts";
+import { ipv4Init } from "./init.ts";
 import { IFA_F, RT_SCOPE } from "./types.ts";
 
 function setup() {
@@ -119,4 +121,21 @@ test("inet_select_addr prefers the destination's subnet, then the first primary 
   lab.addr(v0, "192.168.5.1/24");
   assert.equal(formatIpv4(inetSelectAddr(v0, parseIpv4("192.168.5.9"), RT_SCOPE.UNIVERSE)), "192.168.5.1");
   assert.equal(formatIpv4(inetSelectAddr(v0, parseIpv4("8.8.8.8"), RT_SCOPE.UNIVERSE)), "10.0.0.1");
+});
+
+test("duplicate address: 6.1 answers EEXIST alone, 6.6 and later add the extack", () => {
+  for (const [release, extack] of [
+    ["6.1.0", undefined],
+    ["6.18.0", "ipv4: Address already assigned"],
+  ] as const) {
+    const k = bootKernel({ release });
+    ipv4Init(k);
+    const d = k.linkKinds.get("dummy")!.newLink(k.initNet, { name: "d0" });
+    inetAddrAdd(d, { local: parseIpv4("10.0.0.1"), prefixLen: 24 });
+    assert.throws(
+      () => inetAddrAdd(d, { local: parseIpv4("10.0.0.1"), prefixLen: 24 }),
+      (e: unknown) => e instanceof KernelError && e.code === "EEXIST" && e.extack === extack,
+      release,
+    );
+  }
 });

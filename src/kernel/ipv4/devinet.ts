@@ -113,8 +113,8 @@ export interface AddrNlFlags {
 
 /**
  * inet_rtm_newaddr: adds an address (or updates an existing identical one with
- * replace/change). Throws KernelError: EEXIST (without an extack, as 6.1 answers: the
- * "ipv4: Address already assigned." message came with later kernels), EINVAL for a
+ * replace/change). Throws KernelError: EEXIST (without an extack in 6.1; from 6.6 on with
+ * "ipv4: Address already assigned", docs/kernel-versions.md), EINVAL for a
  * scope clash, whatever the inetaddr validator chain throws (ipvlan: EADDRINUSE), ENOBUFS without
  * an in_device.
  */
@@ -137,8 +137,10 @@ export function inetAddrAdd(
     (a) => a.mask === mask && ((address ^ a.address) & mask) >>> 0 === 0 && a.local === local,
   );
   if (existing) {
-    // inet_rtm_newaddr (6.1): find_matching_ifa hit with NLM_F_EXCL or without NLM_F_REPLACE.
-    if (nl.excl || !nl.replace) fail("EEXIST");
+    // inet_rtm_newaddr: find_matching_ifa hit with NLM_F_EXCL or without NLM_F_REPLACE.
+    if (nl.excl || !nl.replace) {
+      fail("EEXIST", dev.netns.kernel.releaseAtLeast(6, 6) ? "ipv4: Address already assigned" : undefined);
+    }
     const metric = req.rtPriority ?? 0;
     if (existing.rtPriority !== metric) {
       fibModifyPrefixMetric(existing, metric);

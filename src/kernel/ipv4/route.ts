@@ -363,7 +363,9 @@ export function ipRouteInput(
   const forwarding = inDevForward(dev);
   if (typeof res === "string") {
     const err: ErrnoName = forwarding ? res : "EHOSTUNREACH";
-    return inputRoute(dev, RTN.UNREACHABLE, RTCF.LOCAL, saddr, daddr, "error", err, null);
+    // no_route → local_input: an RTN_UNREACHABLE route loses RTCF_LOCAL (so icmp_send
+    // answers from the router's own address, not from the unreachable destination).
+    return inputRoute(dev, RTN.UNREACHABLE, 0, saddr, daddr, "error", err, null);
   }
   if (res.type === RTN.BROADCAST) {
     if (inDevAndconf(dev, "bc_forwarding")) return mkrouteInput(dev, res, saddr, daddr, tos, opts);
@@ -384,8 +386,7 @@ export function ipRouteInput(
       res.nh?.dev ?? net.loopback,
     );
   }
-  if (!forwarding)
-    return inputRoute(dev, RTN.UNREACHABLE, RTCF.LOCAL, saddr, daddr, "error", "EHOSTUNREACH", null);
+  if (!forwarding) return inputRoute(dev, RTN.UNREACHABLE, 0, saddr, daddr, "error", "EHOSTUNREACH", null);
   if (res.type !== RTN.UNICAST) return "EINVAL";
   return mkrouteInput(dev, res, saddr, daddr, tos, opts);
 }

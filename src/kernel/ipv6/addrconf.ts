@@ -425,7 +425,8 @@ function lifetimeFlags(validLft: number, preferredLft: number): number {
 
 /**
  * RTM_NEWADDR (inet6_rtm_newaddr): adds an address, or modifies an existing one when
- * `replace` is set without `excl`. Errors as Linux 6.1: EEXIST, EINVAL (bad lifetimes),
+ * `replace` is set without `excl`. Errors as Linux 6.1: EEXIST (from 6.7 on with the extack
+ * "ipv6: address already assigned", docs/kernel-versions.md), EINVAL (bad lifetimes),
  * EACCES (disable_ipv6), EADDRNOTAVAIL (::, multicast without autojoin, ::1 off lo), and
  * whatever the validator chain throws.
  */
@@ -436,7 +437,9 @@ export function inet6AddrAdd(dev: NetDevice, cfg: Inet6AddrConfig): Inet6IfaddrP
   if (validLft === 0 || preferredLft > validLft) fail("EINVAL");
   const existing = in6DevGet(dev)?.addrs.find((a) => a.addr === cfg.addr);
   if (existing) {
-    if (cfg.excl || !cfg.replace) fail("EEXIST");
+    if (cfg.excl || !cfg.replace) {
+      fail("EEXIST", dev.netns.kernel.releaseAtLeast(6, 7) ? "ipv6: address already assigned" : undefined);
+    }
     inet6AddrModify(existing, cfg, validLft, preferredLft);
     return existing;
   }
@@ -494,14 +497,18 @@ function inet6AddrModify(
   addrconfVerify(ifa);
 }
 
-/** RTM_DELADDR (inet6_addr_del): EADDRNOTAVAIL when no address matches (plen must match if given). */
+/**
+ * RTM_DELADDR (inet6_addr_del): EADDRNOTAVAIL when no address matches (plen must match if
+ * given); from 6.7 on with the extack "ipv6: address not found".
+ */
 export function inet6AddrDel(dev: NetDevice, addr: Ipv6Addr, prefixLen?: number): void {
   const idev = in6DevGet(dev);
   if (!idev) fail("ENXIO");
   const ifa = idev.addrs.find(
     (a) => a.addr === addr && (prefixLen === undefined || a.prefixLen === prefixLen),
   );
-  if (!ifa) fail("EADDRNOTAVAIL");
+  if (!ifa)
+    fail("EADDRNOTAVAIL", dev.netns.kernel.releaseAtLeast(6, 7) ? "ipv6: address not found" : undefined);
   ipv6DelAddr(ifa);
   if (ifa.flags & IFA_F.MCAUTOJOIN) ipv6DevMcDec(dev, addr);
 }

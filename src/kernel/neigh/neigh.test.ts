@@ -242,3 +242,15 @@ test("gc_thresh3 bounds the table: forced GC, then ENOBUFS and a log line", () =
   assert.ok(r.table.create(r.dev, 201));
   assert.ok(r.table.size <= 4);
 });
+
+test("a STALE update with the same address keeps a valid entry's state unless the admin sets it", () => {
+  const r = rig();
+  const n = r.table.create(r.dev, 21);
+  r.table.update(n, 0x020000000005, NUD.REACHABLE, NEIGH_UPDATE_F.OVERRIDE);
+  // ndisc_recv_ns → neigh_event_ns style update (router.out: r keeps h2 REACHABLE).
+  const f = NEIGH_UPDATE_F.WEAK_OVERRIDE | NEIGH_UPDATE_F.OVERRIDE;
+  r.table.update(n, 0x020000000005, NUD.STALE, f);
+  assert.equal(n.nudState, NUD.REACHABLE);
+  r.table.update(n, 0x020000000005, NUD.STALE, NEIGH_UPDATE_F.ADMIN | NEIGH_UPDATE_F.OVERRIDE);
+  assert.equal(n.nudState, NUD.STALE, "ip neigh change ... nud stale");
+});

@@ -483,7 +483,9 @@ export class NeighTable<K extends NeighKey> {
           this.#finishRouter(n, flags, updateIsRouter, notify);
           return;
         }
-      } else if (addr === n.lladdr && newState === NUD.STALE && !(flags & NEIGH_UPDATE_F.WEAK_OVERRIDE)) {
+      } else if (addr === n.lladdr && newState === NUD.STALE && !admin) {
+        // __neigh_update: a valid entry whose address did not change keeps its state when the
+        // network says STALE (an NS from a REACHABLE neighbour); only the admin can set STALE.
         newState = old;
       }
     }

@@ -8,6 +8,7 @@ import { PacketType, type SkBuff } from "../skb.ts";
 import { IP_CT } from "./conntrack-proto.ts";
 import { NF, NFPROTO, type NfHookState, type NfVerdict } from "./hooks.ts";
 import { nfLogPacket } from "./nf-log.ts";
+import { nftRejectSend } from "./nft-reject.ts";
 import type {
   NftChain,
   NftMatch,
@@ -122,7 +123,8 @@ function evalStmt(stmt: NftStmt, ctx: EvalCtx): StmtResult {
       // NAT is not implemented yet: the statement is accepted and does nothing.
       return "next";
     case "reject":
-      // The ICMP error / TCP reset is not generated (yet); the packet is dropped.
+      // nft_reject_*_eval: the ICMP error goes out, then NF_DROP (TCP resets are not sent).
+      nftRejectSend(stmt, ctx.skb, ctx.state, ctx.pkt);
       return { code: "drop", chain: null };
   }
 }

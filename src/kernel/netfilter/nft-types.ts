@@ -163,8 +163,8 @@ export interface NftNat {
 }
 
 /**
- * A reject statement (nft_reject): drops the packet; Linux also answers with an ICMP error or a
- * TCP reset, which the simulation does not send yet.
+ * A reject statement (nft_reject): answers with an ICMP/ICMPv6 error (nft-reject.ts) and drops
+ * the packet; a TCP reset is not sent (the packet is only dropped).
  */
 export interface NftReject {
   readonly kind: "reject";
