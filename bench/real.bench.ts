@@ -2,7 +2,8 @@
  * Real data plane against the kernel, same machine, same run (root only; otherwise prints
  * nothing and exits 0). Topology of test/linux/lab.ts: ns0/ns1 slaves on master m0 (veth) with a
  * router in ns ext; each round builds every variant in fresh namespaces, one after the other:
- *   - l2:         ipvl TAP slaves, default master receive path (TPACKET_V2 ring)
+ *   - l2:         ipvl TAP slaves, default master receive path (TPACKET_V2 ring), ipvlan engine
+ *   - l2-standin: the same with the temporary stand-in switch (engine cost comparison)
  *   - l2-v3:      the same with the TPACKET_V3 ring (1 ms block retire timer)
  *   - l2-mmsg:    the same with recvmmsg
  *   - macvlan:    kernel macvlan, bridge mode, on the same master
@@ -13,11 +14,17 @@
  * the master receive paths alone, per 64-byte frame (ns), see rxCost.
  *
  * Run: npx tsc -p tsconfig.json && node dist/bench/real.bench.js [--rounds N] [--seconds S]
- *      [--only rx,l2,l2-v3,l2-mmsg,macvlan,veth]
+ *      [--only rx,l2,l2-standin,l2-v3,l2-mmsg,macvlan,veth]
  * Prints one JSON line per result, the median over rounds: {"name":"real.l2.tcp.ns0-ns1","value":9.1,"unit":"Gbit/s"}.
  */
 import { existsSync } from "node:fs";
-import { type DataPlane, PacketSocket, type RxMode, TxBatch } from "../src/linux/index.ts";
+import {
+  type DataPlane,
+  PacketSocket,
+  type RxMode,
+  STANDIN_SWITCH_MODULE,
+  TxBatch,
+} from "../src/linux/index.ts";
 import { hasCommand, NetnsLab, netnsUnavailableReason, sweepStaleNamespaces } from "../test/support/netns.ts";
 import {
   baseTopology,
@@ -32,10 +39,11 @@ import {
   type Topology,
 } from "../test/linux/lab.ts";
 
-type Variant = "l2" | "l2-v3" | "l2-mmsg" | "macvlan" | "veth";
-const ALL: readonly Variant[] = ["l2", "l2-v3", "l2-mmsg", "macvlan", "veth"];
+type Variant = "l2" | "l2-standin" | "l2-v3" | "l2-mmsg" | "macvlan" | "veth";
+const ALL: readonly Variant[] = ["l2", "l2-standin", "l2-v3", "l2-mmsg", "macvlan", "veth"];
 const RX: Partial<Record<Variant, RxMode>> = {
   l2: "tpacket-v2",
+  "l2-standin": "tpacket-v2",
   "l2-v3": "tpacket-v3",
   "l2-mmsg": "recvmmsg",
 };
@@ -104,7 +112,8 @@ async function runVariant(v: Variant): Promise<void> {
       await startMacvlan(topo);
       await measurePaths(v, topo, slavePaths, null);
     } else {
-      plane = (await startIpvl(topo, { rx: RX[v]! })).plane;
+      const standin = v === "l2-standin" ? { switchModule: STANDIN_SWITCH_MODULE } : {};
+      plane = (await startIpvl(topo, { rx: RX[v]!, ...standin })).plane;
       await measurePaths(v, topo, slavePaths, plane);
       const ms = await plane.masterSocketStats();
       if (ms.drops > 0) process.stderr.write(`  (${v}: master socket dropped ${ms.drops} frames)\n`);

@@ -5,10 +5,10 @@
 import type { Kernel } from "../kernel/index.ts";
 import { ipvlanInitModule } from "./main.ts";
 
-export { ipvlanHandleFrame, ipvlanStartXmit } from "./core.ts";
+export { ipvlanAddrBusy, ipvlanHandleFrame, ipvlanStartXmit } from "./core.ts";
 export { ipvlanMacHash } from "./multicast.ts";
 export { ipvlanNfHookRefcnt } from "./l3s.ts";
-export { IpvtapDev, ipvlanPortGet, netifIsIpvlanPort } from "./main.ts";
+export { IpvtapDev, ipvlanAddAddr, ipvlanDelAddr, ipvlanPortGet, netifIsIpvlanPort } from "./main.ts";
 export {
   IPVLAN_F_PRIVATE,
   IPVLAN_F_VEPA,

@@ -387,6 +387,10 @@ export function netifReceiveSkb(skb: SkBuff): void {
       if (r === RxHandlerResult.CONSUMED) return;
       if (r === RxHandlerResult.ANOTHER) continue;
     }
+    if (dev.rxSink !== null) {
+      dev.rxSink(skb);
+      return;
+    }
     const handler = dev.netns.kernel.protocols.get(skb.protocol);
     if (!handler) {
       dev.stats.rxDropped++;
@@ -433,6 +437,8 @@ export function netifRx(skb: SkBuff): number {
 /** is_skb_forwardable: the target is up and the frame fits its MTU (+ header + VLAN slack). */
 export function isSkbForwardable(dev: NetDevice, skb: SkBuff): boolean {
   if (!dev.isUp) return false;
+  // GSO frames are segmented later: Linux exempts them from the length check (skb_is_gso).
+  if (skb.gso) return true;
   return skb.data.length <= dev.mtu + dev.hardHeaderLen + VLAN_HLEN;
 }
 

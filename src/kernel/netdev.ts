@@ -235,6 +235,11 @@ export class NetDevice {
   rxHandler: RxHandler | null = null;
   rxHandlerData: unknown = null;
   /**
+   * Where frames that reach this device's protocol demux go instead of the stack, when set: lets
+   * an embedder (the real data plane's engine adapter) observe "delivered up to this device".
+   */
+  rxSink: ((skb: SkBuff) => void) | null = null;
+  /**
    * l3mdev receive hook (IFF_L3MDEV_RX_HANDLER + l3mdev_ops->l3mdev_l3_rcv): called by the IPv4
    * and IPv6 input paths (ip_rcv_finish / ip6_rcv_finish) for packets received on this device;
    * returns the skb to continue with (possibly moved to another device) or null if consumed.

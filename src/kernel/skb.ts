@@ -40,6 +40,8 @@ export interface SkBuff {
   ctinfo: number;
   /** Per-layer scratch space (skb->cb): owners use their own keys. */
   cb: Record<string, unknown>;
+  /** skb_is_gso: a TSO/GSO super-frame, segmented later (exempt from forwarding MTU checks). */
+  gso: boolean;
 }
 
 /** Allocates an skb for frame bytes received on or sent from dev. */
@@ -55,6 +57,7 @@ export function allocSkb(data: Uint8Array, dev: NetDevice, network = dev.hardHea
     ct: null,
     ctinfo: 0,
     cb: {},
+    gso: false,
   };
 }
 

@@ -23,8 +23,17 @@ import { TAP_DEFAULT_OFFLOADS, Tap } from "./tap.ts";
 const here = import.meta.url;
 const sibling = (name: string) => new URL(`./${name}${here.endsWith(".ts") ? ".ts" : ".js"}`, here);
 
-/** URL of the temporary stand-in switch module (TODO(#5): replaced by the ipvlan engine). */
+/** URL of the temporary stand-in switch module (TODO(#5): kept for comparison benchmarks). */
 export const STANDIN_SWITCH_MODULE = sibling("standin-switch").href;
+
+/**
+ * URL of the ipvlan engine adapter (src/cli/real/ipvlan-switch.ts), the default switch. Named by
+ * URL and loaded by the Worker, never imported: src/linux stays below src/cli.
+ */
+export const IPVLAN_SWITCH_MODULE = new URL(
+  `../cli/real/ipvlan-switch${here.endsWith(".ts") ? ".ts" : ".js"}`,
+  here,
+).href;
 
 /** How to start a data plane. */
 export interface DataPlaneOptions {
@@ -34,7 +43,7 @@ export interface DataPlaneOptions {
   readonly netns?: NetnsRef;
   /** Master receive path (default: packet-socket.ts DEFAULT_RX_MODE). */
   readonly rx?: RxMode;
-  /** Switch module URL (default {@link STANDIN_SWITCH_MODULE}). */
+  /** Switch module URL (default {@link IPVLAN_SWITCH_MODULE}). */
   readonly switchModule?: string;
   /** Passed to the switch's createSwitch as `config`. */
   readonly switchConfig?: unknown;
@@ -148,7 +157,7 @@ export class DataPlane {
         ...(o.rx ? { rx: o.rx } : {}),
         qdiscBypass: o.qdiscBypass ?? false,
       },
-      switchModule: o.switchModule ?? STANDIN_SWITCH_MODULE,
+      switchModule: o.switchModule ?? IPVLAN_SWITCH_MODULE,
       switchConfig: o.switchConfig ?? null,
       controlFd: control.fd,
       counters: buffer,

@@ -1,6 +1,7 @@
 /**
  * The contract between the real data plane's I/O machinery and whatever decides where frames
- * go (the ipvlan engine, wired in by src/cli; until then the stand-in of standin-switch.ts).
+ * go: by default the ipvlan engine (src/cli/real/ipvlan-switch.ts, loaded by URL), or the
+ * stand-in of standin-switch.ts.
  *
  * The switch runs synchronously on the forwarding thread, inside the epoll loop: it is created
  * there from a module URL ({@link SwitchModule}), receives configuration as plain messages

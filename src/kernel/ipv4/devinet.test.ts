@@ -139,3 +139,19 @@ test("duplicate address: 6.1 answers EEXIST alone, 6.6 and later add the extack"
     );
   }
 });
+
+test("promote_secondaries: the promoted address keeps its place unless other addresses stand before it", () => {
+  const { lab, a, v0 } = setup();
+  a.sysctl.set("net.ipv4.conf.v0.promote_secondaries", "1");
+  lab.addr(v0, "192.168.7.1/32");
+  lab.addr(v0, "10.0.3.1/24");
+  lab.addr(v0, "10.0.3.2/24");
+  inetAddrDel(v0, { local: parseIpv4("10.0.3.1") });
+  assert.deepEqual(list(v0, a), ["192.168.7.1/32", "10.0.3.2/24"], "addrs.out: no prev_prom, no move");
+  lab.addr(v0, "10.0.4.1/24");
+  lab.addr(v0, "10.0.3.3/24");
+  lab.addr(v0, "10.0.4.2/24");
+  inetAddrDel(v0, { local: parseIpv4("10.0.4.1") });
+  // 10.0.3.3 (another subnet's secondary) stood between: 10.0.4.2 moves behind last_prim.
+  assert.deepEqual(list(v0, a), ["192.168.7.1/32", "10.0.4.2/24", "10.0.3.2/24", "10.0.3.3/24 secondary"]);
+});

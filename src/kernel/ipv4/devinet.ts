@@ -256,7 +256,9 @@ function notifyDel(inDev: InDevice, ifa: InIfaddr): void {
 export function inetDelIfa(inDev: InDevice, ifa1: InIfaddr): void {
   const dev = inDev.dev;
   let promote: InIfaddr | undefined;
-  let lastPrim: InIfaddr | undefined;
+  // last_prim starts at the head of the list; prev_prom is the last address kept before promote.
+  let lastPrim: InIfaddr | undefined = inDev.addrs[0];
+  let prevProm: InIfaddr | undefined;
   const sameSubnet = (a: InIfaddr) => a.mask === ifa1.mask && inetIfaMatch(a.address, ifa1);
   if (!inDev.dead && !(ifa1.flags & IFA_F.SECONDARY)) {
     const doPromote = inDevOrconf(dev, "promote_secondaries");
@@ -265,6 +267,7 @@ export function inetDelIfa(inDev: InDevice, ifa1: InIfaddr): void {
       const a = inDev.addrs[i];
       if (!(a.flags & IFA_F.SECONDARY) && ifa1.scope <= a.scope) lastPrim = a;
       if (!(a.flags & IFA_F.SECONDARY) || !sameSubnet(a)) {
+        prevProm = a;
         i++;
         continue;
       }
@@ -287,10 +290,13 @@ export function inetDelIfa(inDev: InDevice, ifa1: InIfaddr): void {
   if (idx >= 0) inDev.addrs.splice(idx, 1);
   notifyDel(inDev, ifa1);
   if (!promote) return;
-  const pi = inDev.addrs.indexOf(promote);
-  inDev.addrs.splice(pi, 1);
-  const at = lastPrim ? inDev.addrs.indexOf(lastPrim) + 1 : 0;
-  inDev.addrs.splice(at, 0, promote);
+  if (prevProm) {
+    // Only a promoted address with other addresses before it moves: right after last_prim.
+    // (Directly behind the deleted primary, it keeps its place: addrs.out.)
+    inDev.addrs.splice(inDev.addrs.indexOf(promote), 1);
+    const at = lastPrim ? inDev.addrs.indexOf(lastPrim) + 1 : 0;
+    inDev.addrs.splice(at, 0, promote);
+  }
   promote.flags &= ~IFA_F.SECONDARY;
   for (const l of ipv4Net(dev.netns).addrListeners) l("NEW", promote);
   fibAddIfaddr(promote);

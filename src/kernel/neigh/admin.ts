@@ -140,3 +140,13 @@ export function neighDelete<K extends NeighKey>(
 export function pneighLookup<K extends NeighKey>(table: NeighTable<K>, dev: NetDevice, key: K): boolean {
   return table.proxies.has(`${dev.ifindex}/${key}`) || table.proxies.has(`0/${key}`);
 }
+
+/**
+ * neigh_get (RTM_GETNEIGH for one entry, `ip neigh get ADDR dev DEV`): the entry, or ENOENT
+ * "Neighbour entry not found". (Proxy entries, `ip neigh get proxy`, are not looked up here.)
+ */
+export function neighGet<K extends NeighKey>(table: NeighTable<K>, dev: NetDevice, key: K): Neighbour<K> {
+  const n = table.lookup(dev, key);
+  if (!n) fail("ENOENT", "Neighbour entry not found");
+  return n;
+}

@@ -7,7 +7,7 @@ import { VethDevice } from "../devices/veth.ts";
 import { registerNetdevice } from "../dev.ts";
 import { KernelError } from "../errno.ts";
 import { allocSkb, type SkBuff } from "../skb.ts";
-import { neighAdd, neighDelete } from "./admin.ts";
+import { neighAdd, neighDelete, neighGet } from "./admin.ts";
 import { type NeighOps, NeighTable, type Neighbour } from "./neigh.ts";
 import { NEIGH_UPDATE_F, NTF, NUD } from "./types.ts";
 
@@ -253,4 +253,15 @@ test("a STALE update with the same address keeps a valid entry's state unless th
   assert.equal(n.nudState, NUD.REACHABLE);
   r.table.update(n, 0x020000000005, NUD.STALE, NEIGH_UPDATE_F.ADMIN | NEIGH_UPDATE_F.OVERRIDE);
   assert.equal(n.nudState, NUD.STALE, "ip neigh change ... nud stale");
+});
+
+test("neigh_get: the entry, or ENOENT 'Neighbour entry not found'", () => {
+  const r = rig();
+  const n = r.table.create(r.dev, 31);
+  assert.equal(neighGet(r.table, r.dev, 31), n);
+  assert.throws(
+    () => neighGet(r.table, r.dev, 32),
+    (e: unknown) =>
+      e instanceof KernelError && e.code === "ENOENT" && e.extack === "Neighbour entry not found",
+  );
 });
