@@ -26,15 +26,6 @@ const sibling = (name: string) => new URL(`./${name}${here.endsWith(".ts") ? ".t
 /** URL of the temporary stand-in switch module (TODO(#5): kept for comparison benchmarks). */
 export const STANDIN_SWITCH_MODULE = sibling("standin-switch").href;
 
-/**
- * URL of the ipvlan engine adapter (src/cli/real/ipvlan-switch.ts), the default switch. Named by
- * URL and loaded by the Worker, never imported: src/linux stays below src/cli.
- */
-export const IPVLAN_SWITCH_MODULE = new URL(
-  `../cli/real/ipvlan-switch${here.endsWith(".ts") ? ".ts" : ".js"}`,
-  here,
-).href;
-
 /** How to start a data plane. */
 export interface DataPlaneOptions {
   /** The master interface. */
@@ -43,8 +34,11 @@ export interface DataPlaneOptions {
   readonly netns?: NetnsRef;
   /** Master receive path (default: packet-socket.ts DEFAULT_RX_MODE). */
   readonly rx?: RxMode;
-  /** Switch module URL (default {@link IPVLAN_SWITCH_MODULE}). */
-  readonly switchModule?: string;
+  /**
+   * URL of the switch module the Worker loads (see switch.ts). The backend does not pick one:
+   * src/cli passes the ipvlan engine adapter (src/cli/real/index.ts: IPVLAN_SWITCH_MODULE).
+   */
+  readonly switchModule: string;
   /** Passed to the switch's createSwitch as `config`. */
   readonly switchConfig?: unknown;
   /**
@@ -157,7 +151,7 @@ export class DataPlane {
         ...(o.rx ? { rx: o.rx } : {}),
         qdiscBypass: o.qdiscBypass ?? false,
       },
-      switchModule: o.switchModule ?? IPVLAN_SWITCH_MODULE,
+      switchModule: o.switchModule,
       switchConfig: o.switchConfig ?? null,
       controlFd: control.fd,
       counters: buffer,

@@ -13,7 +13,6 @@ export {
   type Slave,
   type SlaveAddr,
   type SlaveOptions,
-  IPVLAN_SWITCH_MODULE,
   STANDIN_SWITCH_MODULE,
 } from "./data-plane.ts";
 export { Epoll, EventFd } from "./epoll.ts";

@@ -5,6 +5,7 @@
  *
  *   node daemon-fixture.js '{"master":"m0","mode":"create","slaves":[{"name":"tap0","netns":null,"addr":"10.0.0.10"}]}'
  */
+import { IPVLAN_SWITCH_MODULE } from "../../src/cli/real/index.ts";
 import { DataPlane, type NetnsRef } from "../../src/linux/index.ts";
 
 interface FixtureConfig {
@@ -14,7 +15,7 @@ interface FixtureConfig {
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as FixtureConfig;
-const plane = await DataPlane.start({ master: config.master });
+const plane = await DataPlane.start({ master: config.master, switchModule: IPVLAN_SWITCH_MODULE });
 for (const s of config.slaves) {
   const slave = await plane.addSlave({ name: s.name, netns: s.netns, mode: config.mode });
   await plane.addAddress(slave.port, s.addr);

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { IPVLAN_SWITCH_MODULE } from "../../src/cli/real/index.ts";
 import { DataPlane, MasterIsolation, PacketSocket, type Slave } from "../../src/linux/index.ts";
 import { readIpv4 } from "../../src/wire/index.ts";
 import { baseTopology, placeSlave, ping, ROUTER, realLab, SLAVE0 } from "./lab.ts";
@@ -70,7 +71,12 @@ test("without isolation a forwarding master routes slave traffic again (pitfall 
   if (lab === undefined) return;
   const topo = await baseTopology(lab, { hostAddr: true });
   await lab.exec(topo.host, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
-  plane = await DataPlane.start({ master: "m0", netns: topo.host, isolation: false });
+  plane = await DataPlane.start({
+    master: "m0",
+    netns: topo.host,
+    isolation: false,
+    switchModule: IPVLAN_SWITCH_MODULE,
+  });
   const s0: Slave = await plane.addSlave({ name: "tap0", netns: topo.host });
   await placeSlave(topo, "tap0", topo.ns0, SLAVE0);
   await plane.addAddress(s0.port, SLAVE0);

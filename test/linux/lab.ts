@@ -12,6 +12,7 @@
  */
 import { existsSync } from "node:fs";
 import type { TestContext } from "node:test";
+import { IPVLAN_SWITCH_MODULE } from "../../src/cli/real/index.ts";
 import { DataPlane, type DataPlaneOptions, type Slave } from "../../src/linux/index.ts";
 import { hasCommand, type NetnsLab, netnsLab } from "../support/netns.ts";
 
@@ -91,7 +92,16 @@ export interface IpvlSetup {
  * into ns0/ns1 (they stay switched after the move) and registers their addresses.
  */
 export async function startIpvl(topo: Topology, options: Partial<DataPlaneOptions> = {}): Promise<IpvlSetup> {
-  const plane = await DataPlane.start({ master: "m0", netns: topo.host, ...options });
+  const plane = await DataPlane.start({
+    master: "m0",
+    netns: topo.host,
+    switchModule: options.switchModule ?? IPVLAN_SWITCH_MODULE,
+    ...(options.rx !== undefined ? { rx: options.rx } : {}),
+    ...(options.switchConfig !== undefined ? { switchConfig: options.switchConfig } : {}),
+    ...(options.isolation !== undefined ? { isolation: options.isolation } : {}),
+    ...(options.forwarder !== undefined ? { forwarder: options.forwarder } : {}),
+    ...(options.qdiscBypass !== undefined ? { qdiscBypass: options.qdiscBypass } : {}),
+  });
   try {
     const s0 = await plane.addSlave({ name: "tap0", netns: topo.host });
     const s1 = await plane.addSlave({ name: "tap1", netns: topo.host });

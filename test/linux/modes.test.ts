@@ -45,3 +45,30 @@ test("vepa: sibling traffic leaves through the master", async (t) => {
   assert.ok(replies.length >= 1, dump.stdout);
   assert.equal(sibling.received, 0);
 });
+
+test("bridge: IPv6 between slaves (NDP through the engine), EADDRINUSE reported", async (t) => {
+  let setup: IpvlSetup | undefined;
+  const lab = await realLab(t, ["ping", "nft"], async () => {
+    await setup?.plane.stop({ destroySlaves: true });
+  });
+  if (lab === undefined) return;
+  const topo = await baseTopology(lab);
+  setup = await startIpvl(topo);
+  const [s0, s1] = setup.slaves;
+  await lab.ip(topo.ns0, "addr", "add", "fd00::10/64", "dev", "tap0", "nodad");
+  await lab.ip(topo.ns1, "addr", "add", "fd00::11/64", "dev", "tap1", "nodad");
+  await setup.plane.addAddress(s0.port, "fd00::10");
+  await setup.plane.addAddress(s1.port, "fd00::11");
+  const r = await ping(topo, topo.ns0, "fd00::11", ["-c", "2", "-i", "0.2", "-W", "2"]);
+  assert.equal(r.received, 2);
+  // The engine refuses a sibling's address (the data plane's own check is bypassed here).
+  await assert.rejects(
+    setup.plane.controlSwitch({
+      type: "addr-add",
+      port: s1.port,
+      family: 6,
+      addr: (0xfd00n << 112n) | 0x10n,
+    }),
+    { code: "EADDRINUSE" },
+  );
+});

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { CommandContext } from "../../src/cli/run/index.ts";
-import { COMMAND_COST_NS, SimUserland } from "../../src/cli/sim-userland.ts";
+import { COMMAND_COST_NS, makeSimUserland, SimUserland } from "../../src/cli/sim-userland.ts";
 import { NSEC_PER_MSEC, NSEC_PER_SEC } from "../../src/kernel/index.ts";
 
 function cmd(argv: string[], netns: string | null = null, signal = new AbortController().signal) {
@@ -126,4 +126,18 @@ test("boot does what init does: lo is up in the initial namespace only (the orac
   const ns = cmd(["ip", "-o", "link", "show", "lo"], "n1");
   assert.equal(await ul.run("ip", ns.ctx), 0);
   assert.match(ns.out(), /^1: lo: <LOOPBACK> .* state DOWN /);
+});
+
+test("makeSimUserland takes the kernel release from IPVL_KERNEL_RELEASE (default 6.1.0)", () => {
+  const saved = process.env.IPVL_KERNEL_RELEASE;
+  try {
+    delete process.env.IPVL_KERNEL_RELEASE;
+    assert.equal((makeSimUserland() as SimUserland).kernel.release, "6.1.0");
+    process.env.IPVL_KERNEL_RELEASE = "6.18.0";
+    assert.equal((makeSimUserland() as SimUserland).kernel.release, "6.18.0");
+    assert.equal((makeSimUserland({ release: "6.6.0" }) as SimUserland).kernel.release, "6.6.0");
+  } finally {
+    if (saved === undefined) delete process.env.IPVL_KERNEL_RELEASE;
+    else process.env.IPVL_KERNEL_RELEASE = saved;
+  }
 });
