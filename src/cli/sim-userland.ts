@@ -26,6 +26,7 @@ import {
   rtnlSetLink,
 } from "../kernel/index.ts";
 import {
+  ipvlDropsMain,
   catSysMain,
   conntrackMain,
   dmesgMain,
@@ -135,6 +136,12 @@ export class SimUserland implements Userland {
         return catSysMain(toolCtx);
       case "sleep":
         return await this.#sleep(Number(ctx.argv[1]), ctx.signal);
+      case "ipvl":
+        // Inside a run, `ipvl` is the simulated kernel's own: only `ipvl drops` makes sense there.
+        if (toolCtx.argv[0] === "drops")
+          return await ipvlDropsMain({ ...toolCtx, argv: toolCtx.argv.slice(1) });
+        ctx.err(`ipvl: "${toolCtx.argv[0] ?? ""}" is not available inside ipvl run (try "ipvl drops")\n`);
+        return 2;
       default:
         ctx.err(`ipvl: ${tool}: not simulated\n`);
         return 127;

@@ -57,6 +57,7 @@ export const SIMULATED_TOOLS = [
   "conntrack",
   "dmesg",
   "sleep",
+  "ipvl",
 ] as const;
 
 /**
