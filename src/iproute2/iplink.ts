@@ -264,7 +264,10 @@ function buildRequest(
   if (p.type !== null) {
     req.kind = p.type;
     const lu = getLinkUtil(p.type);
-    if (lu?.parse) {
+    // iplink_modify hands the kind's parser only what is left (`if (lu && argc)`): with no
+    // options after "type KIND" no IFLA_INFO_DATA is sent at all (ipvlan then keeps the port's
+    // flags and, on a new link, takes mode l3; a change-link without data is a no-op).
+    if (lu?.parse && args.left > 0) {
       const env: LinkParseEnv = {
         ctx,
         parseNested: (a) => {
@@ -275,8 +278,7 @@ function buildRequest(
         },
       };
       const opts = lu.parse(env, args);
-      if (opts.infoData !== undefined) req.infoData = opts.infoData;
-      else req.infoData = {};
+      req.infoData = opts.infoData ?? {};
       if (opts.peer !== undefined) req.peer = opts.peer;
     } else if (args.left > 0) {
       if (matches(args.cur, "help")) usage(ctx.err);
