@@ -385,14 +385,16 @@ export function ipvlanProcessV4Outbound(skb: SkBuff, slave: IpvlDev): NetdevTxVa
     saddr: ((d[off + 12] << 24) | (d[off + 13] << 16) | (d[off + 14] << 8) | d[off + 15]) >>> 0,
   });
   if (typeof rt === "string" || (rt.type !== RTN_UNICAST && rt.type !== RTN_LOCAL)) {
-    dev.stats.txErrors++;
+    // ipvlan bumps the master's dev->stats.tx_errors; only some drivers report it.
+    if (dev.devStatsVisible) dev.stats.txErrors++;
     slave.countDrop(IpvlDrop.ROUTE_FAIL);
     return NetdevTx.DROP;
   }
   const err = ipLocalOut(net, skb, rt);
   // net_xmit_eval: congestion counts as success.
   if (err !== 0 && err !== NetdevTx.CN) {
-    dev.stats.txErrors++;
+    // ipvlan bumps the master's dev->stats.tx_errors; only some drivers report it.
+    if (dev.devStatsVisible) dev.stats.txErrors++;
     slave.countDrop(IpvlDrop.OUTPUT_FAIL);
     return NetdevTx.DROP;
   }
@@ -423,13 +425,15 @@ export function ipvlanProcessV6Outbound(skb: SkBuff, slave: IpvlDev): NetdevTxVa
     proto: d[off + 6],
   });
   if (dst.error !== null) {
-    dev.stats.txErrors++;
+    // ipvlan bumps the master's dev->stats.tx_errors; only some drivers report it.
+    if (dev.devStatsVisible) dev.stats.txErrors++;
     slave.countDrop(IpvlDrop.ROUTE_FAIL);
     return NetdevTx.DROP;
   }
   const err = ip6LocalOut(net, skb, dst);
   if (err !== 0 && err !== NetdevTx.CN) {
-    dev.stats.txErrors++;
+    // ipvlan bumps the master's dev->stats.tx_errors; only some drivers report it.
+    if (dev.devStatsVisible) dev.stats.txErrors++;
     slave.countDrop(IpvlDrop.OUTPUT_FAIL);
     return NetdevTx.DROP;
   }

@@ -227,6 +227,13 @@ export class NetDevice {
   noRxHandler = false;
   /** NETIF_F_VLAN_CHALLENGED: no 802.1Q devices on top. */
   vlanChallenged = false;
+  /**
+   * Whether increments of the generic dev->stats (what other code bumps on a device it does not
+   * drive, e.g. ipvlan's tx_errors on its master) show in the link statistics. False for drivers
+   * whose ndo_get_stats64 reports only their own counters (veth): dev_get_stats never folds
+   * dev->stats in for them.
+   */
+  devStatsVisible = true;
   /** Statistics kept by the core and the driver. */
   readonly stats: LinkStats = newLinkStats();
   /** Named drop counters: why frames died on this device (beyond Linux's plain counters). */

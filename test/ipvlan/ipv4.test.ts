@@ -139,7 +139,7 @@ function readU32(d: Uint8Array, o: number): number {
   return ((d[o] << 24) | (d[o + 1] << 16) | (d[o + 2] << 8) | d[o + 3]) >>> 0;
 }
 
-test("statement 57: in l3 a master-netns OUTPUT drop drops slave traffic: slave tx_dropped, master tx_errors", () => {
+test("statement 57: in l3 a master-netns OUTPUT drop drops slave traffic: slave tx_dropped, no visible tx_errors on a veth master", () => {
   const t = howto("l3");
   staticNeigh(t, "10.0.0.10", MAC_M);
   nfRegisterHook(t.root, {
@@ -152,7 +152,9 @@ test("statement 57: in l3 a master-netns OUTPUT drop drops slave traffic: slave 
   const before = t.ipvl0.stats.txDropped;
   assert.equal(ping(t.k, t.ns0, "10.0.0.1"), false);
   assert.equal(t.ipvl0.stats.txDropped, before + 1);
-  assert.equal(t.eth0.stats.txErrors, 1);
+  // ipvlan bumps the master's dev->stats.tx_errors, but a veth master does not report dev->stats
+  // (the real 6.1 driver: test/fixtures/oracle-extra/counters.out shows no eth0 tx_errors).
+  assert.equal(t.eth0.stats.txErrors, 0);
   assert.equal(t.ipvl0.drops.get("IPVLAN_OUTPUT_FAIL"), 1);
 });
 
@@ -163,7 +165,9 @@ test("statement 88: an l3 route failure counts tx_dropped on the slave, not tx_e
   assert.equal(ping(t.k, t.ns0, "10.0.0.1"), false);
   assert.equal(t.ipvl0.stats.txDropped, 1);
   assert.equal(t.ipvl0.stats.txErrors, 0);
-  assert.equal(t.eth0.stats.txErrors, 1);
+  // ipvlan bumps the master's dev->stats.tx_errors, but a veth master does not report dev->stats
+  // (the real 6.1 driver: test/fixtures/oracle-extra/counters.out shows no eth0 tx_errors).
+  assert.equal(t.eth0.stats.txErrors, 0);
   assert.deepEqual(Object.fromEntries(t.ipvl0.drops), { IPVLAN_ROUTE_FAIL: 1 });
 });
 

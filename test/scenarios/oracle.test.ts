@@ -32,7 +32,15 @@ import { diffSize, unifiedDiff } from "../support/unified-diff.ts";
 const SHARED = "/work/shared/oracle/scenarios";
 
 /** Scenarios known not to match yet: name → why. Goal: empty. */
-const KNOWN_GAPS: Readonly<Record<string, string>> = {};
+const KNOWN_GAPS: Readonly<Record<string, string>> = {
+  // Our own scenarios (test/fixtures/oracle-extra), recorded from the real 6.1 driver.
+  "extra/l3-routing":
+    "nft masquerade in the master namespace is accepted but not applied (NAT not simulated yet)",
+  "extra/lifecycle": "no bridge device kind in the simulated kernel (statement 30, 33)",
+  "extra/l2-multicast": "tcpdump -i any and ip maddr add are not simulated",
+  "extra/l3s-more": "nft dnat in the master namespace is accepted but not applied (statement 82)",
+  "extra/host-tools": "needs ethtool, busybox unshare/nsenter and /dev/tapN: runs only in the oracle VM",
+};
 
 /** Per scenario, at most this long (the slowest takes ~30 s on an idle 2-core machine). */
 const SCENARIO_TIMEOUT_MS = 300_000;
@@ -51,14 +59,27 @@ const ROOT = repoRoot();
 const FIXTURES = join(ROOT, "test", "fixtures", "oracle");
 const IPVL = join(ROOT, "bin", "ipvl.js");
 
+const EXTRA = join(ROOT, "test", "fixtures", "oracle-extra");
+
 const scenarios = readdirSync(FIXTURES)
   .filter((f) => f.endsWith(".sh"))
   .map((f) => f.slice(0, -3))
   .sort();
 
+/** Our own scenarios covering more of the reference's statements, as "extra/NAME". */
+const extraScenarios = readdirSync(EXTRA)
+  .filter((f) => f.endsWith(".sh"))
+  .map((f) => `extra/${f.slice(0, -3)}`)
+  .sort();
+
+/** Where a scenario's .sh and .out live. */
+function fixturePath(name: string, ext: ".sh" | ".out"): string {
+  return name.startsWith("extra/") ? join(EXTRA, `${name.slice(6)}${ext}`) : join(FIXTURES, `${name}${ext}`);
+}
+
 /** The recorded output without "###" lines, and the exit code its footer records. */
 function expected(name: string): { text: string; code: number } {
-  const raw = readFileSync(join(FIXTURES, `${name}.out`), "utf8");
+  const raw = readFileSync(fixturePath(name, ".out"), "utf8");
   const m = raw.match(/^### exit code: (\d+)$/m);
   return {
     text: raw
@@ -75,7 +96,7 @@ function expected(name: string): { text: string; code: number } {
  * serialises them across processes; a lock whose owner died is taken over.
  */
 async function withScenarioLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  const lock = `/tmp/ipvl-oracle-${name}.lock`;
+  const lock = `/tmp/ipvl-oracle-${name.replace("/", "-")}.lock`;
   for (let waited = 0; ; waited += 200) {
     try {
       mkdirSync(lock);
@@ -164,34 +185,42 @@ describe("oracle fixtures", () => {
   });
 });
 
-describe("oracle scenarios under ipvl run", { concurrency: 2 }, () => {
-  for (const name of scenarios) {
-    it(`${name}: prints what the real 6.1 kernel printed`, { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
-      const script = join(FIXTURES, `${name}.sh`);
-      const want = expected(name);
-      const run = await withScenarioLock(name, async () => {
-        // leftovers of an earlier run would let a script go on before its capture runs
-        const text = readFileSync(script, "utf8");
-        for (const f of new Set(text.match(/\/tmp\/[\w.-]+/g) ?? [])) rmSync(f, { force: true });
-        return await runCli(resolve(script));
-      });
-      const wantText = want.text.replace(/\n*$/, "\n");
-      const gap = KNOWN_GAPS[name];
-      const same = run.out === wantText && run.code === want.code;
-      if (gap !== undefined) {
-        if (!same) {
-          t.todo(`${gap} (${diffSize(wantText, run.out)} differing lines, exit ${run.code})`);
-          return;
-        }
-        assert.fail(`${name} matches now: remove it from KNOWN_GAPS`);
-      }
-      if (run.out !== wantText) {
-        assert.fail(
-          `${name}: the output differs from the real kernel's (${diffSize(wantText, run.out)} lines):\n` +
-            unifiedDiff(wantText, run.out, `${name}.out (real 6.1)`, `ipvl run ${name}.sh`),
-        );
-      }
-      assert.equal(run.code, want.code, `${name}: exit code`);
+/** One scenario as a test: run it under ipvl run, compare with the real kernel's output. */
+function scenarioTest(name: string): void {
+  it(`${name}: prints what the real 6.1 kernel printed`, { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
+    const script = fixturePath(name, ".sh");
+    const want = expected(name);
+    const run = await withScenarioLock(name, async () => {
+      // leftovers of an earlier run would let a script go on before its capture runs
+      const text = readFileSync(script, "utf8");
+      for (const f of new Set(text.match(/\/tmp\/[\w.-]+/g) ?? [])) rmSync(f, { force: true });
+      return await runCli(resolve(script));
     });
-  }
+    const wantText = want.text.replace(/\n*$/, "\n");
+    const gap = KNOWN_GAPS[name];
+    const same = run.out === wantText && run.code === want.code;
+    if (gap !== undefined) {
+      if (!same) {
+        t.todo(`${gap} (${diffSize(wantText, run.out)} differing lines, exit ${run.code})`);
+        return;
+      }
+      assert.fail(`${name} matches now: remove it from KNOWN_GAPS`);
+    }
+    if (run.out !== wantText) {
+      assert.fail(
+        `${name}: the output differs from the real kernel's (${diffSize(wantText, run.out)} lines):\n` +
+          unifiedDiff(wantText, run.out, `${name}.out (real 6.1)`, `ipvl run ${name}.sh`),
+      );
+    }
+    assert.equal(run.code, want.code, `${name}: exit code`);
+  });
+}
+
+describe("oracle scenarios under ipvl run", { concurrency: 2 }, () => {
+  for (const name of scenarios) scenarioTest(name);
+});
+
+// Our own scenarios use the same /tmp file names as some shared ones: one at a time.
+describe("our oracle-recorded scenarios under ipvl run", { concurrency: 1 }, () => {
+  for (const name of extraScenarios) scenarioTest(name);
 });

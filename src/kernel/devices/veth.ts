@@ -26,6 +26,8 @@ export class VethDevice extends NetDevice {
     this.numTxQueues = cpus;
     this.numRxQueues = cpus;
     this.carrier = false;
+    // veth_get_stats64 reports its own per-queue counters only (not dev->stats).
+    this.devStatsVisible = false;
   }
 
   /** veth_open: carrier on for both ends once the peer is up too. */
