@@ -5,6 +5,7 @@ import {
   type NeighTable,
   neighAdd,
   neighDelete,
+  neighGet,
   neighTableGet,
   type NetDevice,
   type NetNamespace,
@@ -69,15 +70,33 @@ function entriesOf(net: NetNamespace, family: 4 | 6, dev: NetDevice | undefined)
   return t ? t.entries(dev) : [];
 }
 
+/** print_neigh_brief (`ip -br neigh`): dst, dev and lladdr in columns. */
+function printNeighBrief(p: Printer, n: NeighEntry, family: 4 | 6, showDev: boolean): void {
+  p.openObject(null);
+  p.string("any", "dst", "%-39s ", family === 4 ? v4Text(n.key as number) : v6Text(n.key as bigint));
+  if (showDev) p.string("any", "dev", "%-16s ", n.dev.name);
+  if (n.nudState & NUD_VALID && n.dev.addrLen > 0)
+    p.string("any", "lladdr", "%s", llAddrN2a(macBytes(n.lladdr, n.dev.addrLen)));
+  p.fp("\n");
+  p.closeObject();
+}
+
+/** NUD_VALID: the states whose entries carry NDA_LLADDR. */
+const NUD_VALID = 0x80 | 0x40 | 0x02 | 0x10 | 0x04 | 0x08;
+
 /** print_neigh. */
-function printNeigh(p: Printer, n: NeighEntry, family: 4 | 6, showDev: boolean): void {
+function printNeigh(p: Printer, n: NeighEntry, family: 4 | 6, showDev: boolean, brief = false): void {
+  if (brief) {
+    printNeighBrief(p, n, family, showDev);
+    return;
+  }
   p.openObject(null);
   p.string("any", "dst", "%s ", family === 4 ? v4Text(n.key as number) : v6Text(n.key as bigint));
   if (showDev) {
     p.fp("dev ");
     p.string("any", "dev", "%s ", n.dev.name);
   }
-  const valid = n.nudState & (0x80 | 0x40 | 0x02 | 0x10 | 0x04 | 0x08);
+  const valid = n.nudState & NUD_VALID;
   if (valid && n.dev.addrLen > 0) {
     p.fp("lladdr ");
     p.string("any", "lladdr", "%s ", llAddrN2a(macBytes(n.lladdr, n.dev.addrLen)));
@@ -164,7 +183,7 @@ function neighShow(
         } catch (e) {
           if (!(e instanceof KernelError)) throw e;
         }
-      } else printNeigh(p, n, fam, dev === null);
+      } else printNeigh(p, n, fam, dev === null, opts.brief);
     }
   }
   if (!flush) {
@@ -260,6 +279,70 @@ function neighModify(
   return 0;
 }
 
+/** ipneigh_get: `ip neigh get ADDR dev DEV` (RTM_GETNEIGH for one entry, neigh_get). */
+function neighGetCmd(ctx: IpToolContext, opts: IpOptions, net: NetNamespace, argv: string[]): number {
+  const err = ctx.err;
+  const args = new Args(argv, err);
+  let devName: string | null = null;
+  let dst: InetPrefix | null = null;
+  while (args.left > 0) {
+    const a = args.cur;
+    if (a === "dev") devName = args.next();
+    else if (matches(a, "proxy")) {
+      const v = args.next();
+      if (dst) duparg(err, "address", v);
+      dst = getAddr(err, v, opts.family === AF.PACKET ? 0 : opts.family);
+    } else {
+      if (a === "to") args.next();
+      if (matches(args.cur, "help")) {
+        err(NEIGH_USAGE);
+        throw new IpExit(255);
+      }
+      if (dst) duparg2(err, "to", args.cur);
+      dst = getAddr(err, args.cur, opts.family === AF.PACKET ? 0 : opts.family);
+    }
+    args.shift();
+  }
+  if (devName === null || !dst) {
+    err("Device and address are required arguments.\n");
+    throw new IpExit(255);
+  }
+  const dev = lookupDev(net, devName);
+  if (!dev) {
+    err(`Cannot find device "${devName}"\n`);
+    throw new IpExit(255);
+  }
+  let n: NeighEntry;
+  try {
+    if (dst.family === AF.INET) {
+      const t = neighTableGet(net, 4);
+      if (!t) {
+        requireStack(net, 4); // throws EAFNOSUPPORT without the stack
+        return 2;
+      }
+      n = neighGet(t, dev, dst.v4);
+    } else {
+      const t = neighTableGet(net, 6);
+      if (!t) {
+        requireStack(net, 6); // throws EAFNOSUPPORT without the stack
+        return 2;
+      }
+      n = neighGet(t, dev, dst.v6);
+    }
+  } catch (e) {
+    if (e instanceof KernelError) {
+      reportKernelError(ctx, e);
+      throw new IpExit(2);
+    }
+    throw e;
+  }
+  // ipneigh_reset_filter(0): no device filter, so the entry prints with its "dev".
+  const p = new Printer({ json: opts.json, pretty: opts.pretty, oneline: opts.oneline });
+  printNeigh(p, n, dst.family === AF.INET ? 4 : 6, true);
+  ctx.out(p.take());
+  return 0;
+}
+
 /** do_ipneigh. */
 export function doIpneigh(ctx: IpToolContext, opts: IpOptions, net: NetNamespace, argv: string[]): number {
   if (argv.length === 0) return neighShow(ctx, opts, net, [], false);
@@ -268,10 +351,7 @@ export function doIpneigh(ctx: IpToolContext, opts: IpOptions, net: NetNamespace
   if (matches(cmd, "change") || cmd === "chg") return neighModify(ctx, opts, net, "change", rest);
   if (matches(cmd, "replace")) return neighModify(ctx, opts, net, "replace", rest);
   if (matches(cmd, "delete")) return neighModify(ctx, opts, net, "del", rest);
-  if (matches(cmd, "get")) {
-    ctx.err("ipvl: ip neigh get: not simulated\n");
-    return 1;
-  }
+  if (matches(cmd, "get")) return neighGetCmd(ctx, opts, net, rest);
   if (matches(cmd, "show") || matches(cmd, "lst") || matches(cmd, "list"))
     return neighShow(ctx, opts, net, rest, false);
   if (matches(cmd, "flush")) return neighShow(ctx, opts, net, rest, true);

@@ -110,7 +110,8 @@ export function routeGet(ctx: IpToolContext, opts: IpOptions, net: NetNamespace,
         scope: 0,
         gateway: route?.gateway != null ? v6Text(route.gateway) : null,
         dev: r.dev,
-        prefsrc: r.saddr ? v6Text(r.saddr) : null,
+        // rt6_fill_node: an input lookup (iif) reports RTA_IIF; only an output one RTA_PREFSRC.
+        prefsrc: !iif && r.saddr ? v6Text(r.saddr) : null,
         metric: route?.metric ?? 0,
         flags: route ? fib6NhFlags(route) : 0,
         pref: route?.pref ?? 0,
@@ -118,6 +119,7 @@ export function routeGet(ctx: IpToolContext, opts: IpOptions, net: NetNamespace,
         uid: null,
         cacheFlags: null,
         expires: null,
+        ...(iif ? { iif: iif.name } : {}),
       };
     } else {
       requireStack(net, 4);

@@ -139,7 +139,12 @@ function nameFromNsid(net: NetNamespace, id: number): string | null {
 /** print_linkinfo: one link in the `ip link` / `ip addr` format (without the final newline). */
 export function printLinkinfo(p: Printer, info: IfInfo, net: NetNamespace, o: LinkPrintOptions): void {
   p.number("any", "ifindex", "%d: ", info.ifindex);
-  const mdown = printNameAndLink(p, "%s: ", info, net);
+  // inet6_fill_ifinfo puts IFLA_LINK only when ifindex != iflink (never for a link netns alone:
+  // a veth whose peer has its own ifindex elsewhere prints as "v0:") and no IFLA_LINK_NETNSID.
+  const named = o.inet6Dump
+    ? { ...info, link: info.link === info.ifindex ? null : info.link, linkNetnsid: null }
+    : info;
+  const mdown = printNameAndLink(p, "%s: ", named, net);
   printLinkFlags(p, info.flags, mdown);
   p.number("any", "mtu", "mtu %u ", info.mtu);
   const full = !o.inet6Dump;
