@@ -169,9 +169,7 @@ test("L3 IPv6 outbound: routed in the master's netns (ND by the master), dropped
   assert.equal(s0.drops.get("IPVLAN_ROUTE_FAIL"), 1);
 });
 
-test("L3S IPv6 inbound reaches the slave through the master's INPUT", {
-  todo: "ip6_rcv_finish must route with the dst ipvlan attaches (skb.cb.ip6dst) and deliver in skb.dev's netns",
-}, () => {
+test("L3S IPv6 inbound reaches the slave through the master's INPUT", () => {
   const t = v6("l3s");
   inet6AddrAdd(t.ext0, { addr: parseIpv6("2001:db8::1"), prefixLen: 64, flags: 0x02 });
   inet6AddrAdd(t.eth0, { addr: parseIpv6("2001:db8::2"), prefixLen: 64, flags: 0x02 });
